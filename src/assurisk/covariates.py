@@ -1,0 +1,110 @@
+"""State covariate: the Political Terror Scale (PTS), built from the official file and looked up by state and year.
+
+The derived table (``data/state_covariates.csv``) ships with the package; the raw PTS file does
+not (see ``data/README.md`` for provenance and terms). Lookups use the nearest year with a score
+(earlier year on ties) and report when a state has no score at all, so the caller can flag it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from .codes import iso3166_alpha3
+
+PTS_COLUMNS = ("PTS_A", "PTS_H", "PTS_S")
+COVARIATE_COLUMNS = ("iso3", "year", "pts_a", "pts_h", "pts_s", "pts_mean", "n_scores")
+
+
+def build_state_covariates(pts_csv: str | Path) -> list[dict]:
+    """Derive one row per (ISO3 state, year) with at least one PTS score from the official PTS CSV.
+
+    The PTS file is Windows-1252 with CRLF endings and ``NA`` for missing scores; its
+    ``WordBank_Code_A`` is not unique for historical entities (USSR, both Yugoslavias, ...), so
+    only codes that are current ISO 3166-1 alpha-3 codes are kept, and uniqueness is checked.
+    """
+    raw = Path(pts_csv).read_bytes().decode("cp1252")
+    codes = iso3166_alpha3()
+    out: dict[tuple[str, int], dict] = {}
+    for r in csv.DictReader(io.StringIO(raw, newline="")):
+        iso = r["WordBank_Code_A"].strip()
+        if iso not in codes:
+            continue
+        scores = {c: (None if r[c] in ("NA", "") else int(r[c])) for c in PTS_COLUMNS}
+        have = [v for v in scores.values() if v is not None]
+        if not have:
+            continue
+        key = (iso, int(r["Year"]))
+        if key in out:
+            raise ValueError(f"PTS file has two scored rows for {key}: check the ISO3 crosswalk")
+        out[key] = {
+            "iso3": iso,
+            "year": key[1],
+            "pts_a": scores["PTS_A"],
+            "pts_h": scores["PTS_H"],
+            "pts_s": scores["PTS_S"],
+            "pts_mean": round(sum(have) / len(have), 4),
+            "n_scores": len(have),
+        }
+    return [out[k] for k in sorted(out)]
+
+
+def write_state_covariates(rows: list[dict], path: str | Path) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=COVARIATE_COLUMNS, lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if r[k] is None else r[k]) for k in COVARIATE_COLUMNS})
+
+
+@dataclass(frozen=True)
+class PTSTable:
+    """PTS mean by state and year, with the world-wide centre and scale used to standardise it."""
+
+    years: dict[str, np.ndarray]
+    values: dict[str, np.ndarray]
+    center: float
+    scale: float
+
+    def raw(self, state: np.ndarray, year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """PTS mean for each (state, year); NaN year means the latest year. Returns (values, found)."""
+        out = np.full(len(state), np.nan)
+        for i, (s, y) in enumerate(zip(state, year)):  # callers pass unique pairs only
+            ys = self.years.get(s)
+            if ys is None:
+                continue
+            j = len(ys) - 1 if np.isnan(y) else int(np.argmin(np.abs(ys - y) + 1e-6 * (ys > y)))
+            out[i] = self.values[s][j]
+        return out, ~np.isnan(out)
+
+    def standardized(self, state: np.ndarray, year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Standardised PTS (0 = world average country-year); states without any score get 0 and found=False."""
+        raw, found = self.raw(state, year)
+        z = (raw - self.center) / self.scale
+        return np.where(found, z, 0.0), found
+
+
+def read_pts_table(path: str | Path) -> PTSTable:
+    data = np.genfromtxt(path, delimiter=",", names=True, dtype=None, encoding="utf-8", usecols=(0, 1, 5))
+    iso = data["iso3"].astype(str)
+    years: dict[str, np.ndarray] = {}
+    values: dict[str, np.ndarray] = {}
+    for s in np.unique(iso):
+        m = iso == s
+        order = np.argsort(data["year"][m])
+        years[s] = data["year"][m][order].astype(float)
+        values[s] = data["pts_mean"][m][order].astype(float)
+    allv = data["pts_mean"].astype(float)
+    return PTSTable(years, values, float(allv.mean()), float(allv.std()))
+
+
+@cache
+def bundled_pts() -> PTSTable:
+    from .resources import data_path
+
+    return read_pts_table(data_path("state_covariates.csv"))

@@ -1,0 +1,191 @@
+"""``fit``: validate the table, build the design, sample with PyMC, check convergence, return a Fit.
+
+This is the only module that imports PyMC (inside functions), so importing assurisk stays light.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import platform
+import sys
+import warnings
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from . import contract
+from ._version import __version__
+from .design import build_design
+from .draws import PosteriorDraws
+from .errors import ConvergenceWarning, InputError
+from .fit import Fit
+from .model import SCALAR_PARAMS, STATE_PARAMS, build_model
+from .priors import Priors
+from .storage import model_id, sha256_file
+
+R_HAT_MAX = 1.01
+ESS_MIN = 400
+COVARIATES = ("pts", None)
+
+
+def _import_pymc():
+    """Import PyMC with Numba fast-math off, so a seed gives the same draws on a cold or warm cache."""
+    if "pytensor" not in sys.modules:
+        flags = os.environ.get("PYTENSOR_FLAGS", "")
+        if "numba__fastmath" not in flags:
+            os.environ["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, "numba__fastmath=False") if f)
+    import pymc as pm
+
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    return pm
+
+
+def _nutpie_available() -> bool:
+    try:
+        metadata.version("nutpie")
+        return True
+    except metadata.PackageNotFoundError:
+        return False
+
+
+def table_sha256(cases, df) -> tuple[str, str]:
+    """SHA-256 of the case table: of the file's bytes when a path was given, else of a canonical CSV."""
+    if isinstance(cases, (str, os.PathLike)):
+        return sha256_file(cases), f"file:{Path(cases).name}"
+    canon = df.to_csv(index=False, lineterminator="\n").encode()
+    return hashlib.sha256(canon).hexdigest(), f"{type(cases).__name__}"
+
+
+def compute_diagnostics(idata) -> dict:
+    import arviz_stats as azs
+
+    post = idata.posterior.to_dataset()
+    names = [n for n in SCALAR_PARAMS + STATE_PARAMS + ("z_state", "z_state_high_profile") if n in post]
+    post = post[names]
+
+    def extreme(ds, fn):
+        vals = np.concatenate([np.ravel(ds[v].values) for v in ds.data_vars])
+        return float(fn(vals[np.isfinite(vals)]))
+
+    diverging = idata.sample_stats.to_dataset()["diverging"].values
+    return {
+        "r_hat_max": extreme(azs.rhat(post), np.max),
+        "ess_bulk_min": extreme(azs.ess(post, method="bulk"), np.min),
+        "ess_tail_min": extreme(azs.ess(post, method="tail"), np.min),
+        "divergences": int(np.sum(diverging)),
+        "thresholds": {"r_hat_max": R_HAT_MAX, "ess_min": ESS_MIN, "divergences": 0},
+    }
+
+
+def convergence_problems(diag: dict) -> list[str]:
+    out = []
+    if not diag["r_hat_max"] <= R_HAT_MAX:
+        out.append(f"max R-hat {diag['r_hat_max']:.3f} > {R_HAT_MAX}")
+    if not diag["ess_bulk_min"] >= ESS_MIN:
+        out.append(f"min bulk ESS {diag['ess_bulk_min']:.0f} < {ESS_MIN}")
+    if not diag["ess_tail_min"] >= ESS_MIN:
+        out.append(f"min tail ESS {diag['ess_tail_min']:.0f} < {ESS_MIN}")
+    if diag["divergences"]:
+        out.append(f"{diag['divergences']} divergent transitions")
+    return out
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version()}
+    for pkg in ("assurisk", "numpy", "pandas", "pymc", "pytensor", "arviz", "arviz-stats", "xarray", "nutpie", "h5netcdf"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    out["assurisk"] = __version__
+    return out
+
+
+def fit(cases, *, covariates: str | None = "pts", priors: Priors | None = None, draws: int = 1000,
+        tune: int = 1000, chains: int = 4, seed: int | None = None, target_accept: float = 0.95,
+        sampler: str | None = None, progressbar: bool = False) -> Fit:
+    """Fit the face-value model of assurance compliance to a case table.
+
+    ``covariates="pts"`` adds the standardised Political Terror Scale of the receiving state in the
+    year of transfer; ``None`` treats states as exchangeable groups. ``seed=None`` draws a seed and
+    records it, so every fit can be re-run exactly. ``sampler`` is ``"nutpie"`` (default when
+    installed) or ``"pymc"``. Warns :class:`ConvergenceWarning` when diagnostics fail.
+    """
+    if covariates not in COVARIATES:
+        raise InputError(f"covariates must be 'pts' or None, got {covariates!r}")
+    priors = priors if priors is not None else Priors()
+    if not isinstance(priors, Priors):
+        raise InputError(f"priors must be an assurisk.Priors object, got {type(priors).__name__}")
+    for name, v, lo in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
+            raise InputError(f"{name} must be a whole number >= {lo}, got {v!r}")
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (2**31))
+    elif not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise InputError(f"seed must be a whole number in [0, 2**32), got {seed!r}")
+    sampler = sampler or ("nutpie" if _nutpie_available() else "pymc")
+    if sampler not in ("nutpie", "pymc"):
+        raise InputError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
+
+    df, rows = contract.parse(cases, "fit", require_year=covariates == "pts")
+    x = None
+    spec: dict = {"covariates": covariates, "unseen_policy": "population_predictive", "priors": priors.to_dict(),
+                  "likelihood": "binomial on honoured transfers; unknown outcomes and non-transfers excluded"}
+    if covariates == "pts":
+        from .covariates import bundled_pts
+
+        pts = bundled_pts()
+        x, found = pts.standardized(rows.state, rows.year)
+        missing = sorted(set(rows.state[rows.fitted & ~found]))
+        if missing:
+            warnings.warn(f"no PTS score for {missing}: their covariate is set to the world average", stacklevel=2)
+        spec.update(pts_center=pts.center, pts_scale=pts.scale, pts_source="Political Terror Scale 2024 release")
+    try:
+        design = build_design(rows, x)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+    pm = _import_pymc()
+    model = build_model(design, priors, use_covariate=covariates == "pts")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, os.cpu_count() or 1),
+                          random_seed=int(seed), nuts_sampler=sampler, target_accept=target_accept,
+                          progressbar=progressbar, model=model)
+    diag = compute_diagnostics(idata)
+    problems = convergence_problems(diag)
+    if problems:
+        warnings.warn("the sampler did not converge: " + "; ".join(problems) +
+                      ". Scores from this fit carry converged=False.", ConvergenceWarning, stacklevel=2)
+
+    import pytensor
+
+    digest, source = table_sha256(cases, df)
+    meta = {
+        "assurisk_version": __version__,
+        "model": "face_value",
+        "model_id": model_id(spec),
+        "spec": spec,
+        "sampler": {"name": sampler, "draws": draws, "tune": tune, "chains": chains, "seed": int(seed),
+                    "target_accept": target_accept, "numba_fastmath": bool(pytensor.config.numba__fastmath)},
+        "data": {"sha256": digest, "source": source, "n_rows": len(df), "n_fitted_rows": int(rows.fitted.sum()),
+                 "n_transfers": int(design.n.sum()), "n_breaches": int((design.n - design.y).sum()),
+                 "n_unknown": _count_unknown(df), "state_transfers": design.transfers_by_state()},
+        "diagnostics": diag,
+        "converged": not problems,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": _versions(),
+    }
+    post = idata.posterior.to_dataset()
+    arrays = {n: post[n].values for n in SCALAR_PARAMS + STATE_PARAMS if n in post}
+    return Fit(PosteriorDraws.from_arrays(arrays, design.states, seed), meta, idata=idata)
+
+
+def _count_unknown(df) -> int:
+    if "outcome" not in df.columns:
+        return 0
+    return int((df["outcome"].astype("string").str.strip().str.lower() == "unknown").sum())
