@@ -31,6 +31,14 @@ class Design:
         totals = np.bincount(self.state_idx, weights=self.n, minlength=len(self.states))
         return {s: int(t) for s, t in zip(self.states, totals)}
 
+    def transfers_by_state_and_type(self) -> dict[str, list[int]]:
+        """Per state: [ordinary transfers, high-profile transfers] the model used."""
+        k = len(self.states)
+        hp = self.high_profile.astype(bool)
+        ordinary = np.bincount(self.state_idx[~hp], weights=self.n[~hp], minlength=k)
+        high = np.bincount(self.state_idx[hp], weights=self.n[hp], minlength=k)
+        return {s: [int(o), int(h)] for s, o, h in zip(self.states, ordinary, high)}
+
 
 def build_design(rows: CaseRows, x: np.ndarray | None = None) -> Design:
     """Collapse the fitted rows of ``rows`` (those with transfers) into Binomial patterns."""

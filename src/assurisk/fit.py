@@ -17,6 +17,10 @@ CAVEAT = (
 )
 
 
+def _fmt(v, spec: str) -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
 class Fit:
     """A fitted assurance-compliance model.
 
@@ -48,6 +52,11 @@ class Fit:
         return dict(self.meta["data"]["state_transfers"])
 
     @property
+    def state_type_counts(self) -> dict[str, list[int]]:
+        """Per state: [ordinary, high-profile] transfers with a known outcome that the model used."""
+        return dict(self.meta["data"]["state_type_transfers"])
+
+    @property
     def idata(self):
         """The posterior as an ArviZ DataTree."""
         if self._idata is None:
@@ -74,7 +83,7 @@ class Fit:
             covariate = bundled_pts()
         return scoring.score_rows(
             df, rows, self.draws, covariate=covariate, state_counts=self.state_counts,
-            converged=self.converged, interval=q,
+            state_type_counts=self.state_type_counts, converged=self.converged, interval=q,
         )
 
     def summary(self, **kwargs) -> pd.DataFrame:
@@ -103,8 +112,8 @@ class Fit:
                      f"{d['n_unknown']} unknown-outcome rows not used; sha256 {d['sha256'][:12]}…"),
             ("sampler", f"{self.meta['sampler']['name']}, {self.meta['sampler']['chains']} chains x "
                         f"{self.meta['sampler']['draws']} draws, seed {self.meta['sampler']['seed']}"),
-            ("diagnostics", f"max R-hat {diag['r_hat_max']:.3f}, min bulk ESS {diag['ess_bulk_min']:.0f}, "
-                            f"min tail ESS {diag['ess_tail_min']:.0f}, divergences {diag['divergences']}"),
+            ("diagnostics", f"max R-hat {_fmt(diag['r_hat_max'], '.3f')}, min bulk ESS {_fmt(diag['ess_bulk_min'], '.0f')}, "
+                            f"min tail ESS {_fmt(diag['ess_tail_min'], '.0f')}, divergences {diag['divergences']}"),
             ("converged", "yes" if self.converged else "NO: do not rely on these numbers"),
             ("assurisk", f"{self.meta['assurisk_version']}, created {self.meta['created']}"),
         ]

@@ -22,7 +22,7 @@ from ._version import __version__
 from .design import build_design
 from .draws import PosteriorDraws
 from .errors import ConvergenceWarning, InputError
-from .fit import Fit
+from .fit import Fit, _fmt
 from .model import SCALAR_PARAMS, STATE_PARAMS, build_model
 from .priors import Priors
 from .storage import model_id, sha256_file
@@ -69,7 +69,8 @@ def compute_diagnostics(idata) -> dict:
 
     def extreme(ds, fn):
         vals = np.concatenate([np.ravel(ds[v].values) for v in ds.data_vars])
-        return float(fn(vals[np.isfinite(vals)]))
+        vals = vals[np.isfinite(vals)]
+        return float(fn(vals)) if vals.size else None  # e.g. R-hat with a single chain
 
     diverging = idata.sample_stats.to_dataset()["diverging"].values
     return {
@@ -83,12 +84,13 @@ def compute_diagnostics(idata) -> dict:
 
 def convergence_problems(diag: dict) -> list[str]:
     out = []
-    if not diag["r_hat_max"] <= R_HAT_MAX:
+    if diag["r_hat_max"] is None:
+        out.append("R-hat cannot be computed (it needs at least 2 chains)")
+    elif not diag["r_hat_max"] <= R_HAT_MAX:
         out.append(f"max R-hat {diag['r_hat_max']:.3f} > {R_HAT_MAX}")
-    if not diag["ess_bulk_min"] >= ESS_MIN:
-        out.append(f"min bulk ESS {diag['ess_bulk_min']:.0f} < {ESS_MIN}")
-    if not diag["ess_tail_min"] >= ESS_MIN:
-        out.append(f"min tail ESS {diag['ess_tail_min']:.0f} < {ESS_MIN}")
+    for key, label in (("ess_bulk_min", "bulk"), ("ess_tail_min", "tail")):
+        if diag[key] is None or not diag[key] >= ESS_MIN:
+            out.append(f"min {label} ESS {_fmt(diag[key], '.0f')} < {ESS_MIN}")
     if diag["divergences"]:
         out.append(f"{diag['divergences']} divergent transitions")
     return out
@@ -174,7 +176,8 @@ def fit(cases, *, covariates: str | None = "pts", priors: Priors | None = None, 
                     "target_accept": target_accept, "numba_fastmath": bool(pytensor.config.numba__fastmath)},
         "data": {"sha256": digest, "source": source, "n_rows": len(df), "n_fitted_rows": int(rows.fitted.sum()),
                  "n_transfers": int(design.n.sum()), "n_breaches": int((design.n - design.y).sum()),
-                 "n_unknown": _count_unknown(df), "state_transfers": design.transfers_by_state()},
+                 "n_unknown": _count_unknown(df), "state_transfers": design.transfers_by_state(),
+                 "state_type_transfers": design.transfers_by_state_and_type()},
         "diagnostics": diag,
         "converged": not problems,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

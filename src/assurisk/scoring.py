@@ -24,6 +24,7 @@ SCORE_COLUMNS = (
     "p_breach",
     "state_seen",
     "n_state_cases",
+    "n_state_type_cases",
     "covariate_imputed",
     "converged",
 )
@@ -119,11 +120,13 @@ def find_patterns(rows: contract.CaseRows, draws: PosteriorDraws, covariate) -> 
 
 
 def score_rows(df: pd.DataFrame, rows: contract.CaseRows, draws: PosteriorDraws, *, covariate,
-               state_counts: dict[str, int], converged: bool, interval: float) -> pd.DataFrame:
+               state_counts: dict[str, int], state_type_counts: dict[str, list[int]], converged: bool,
+               interval: float) -> pd.DataFrame:
     """The input rows with the score columns appended (existing columns of the same name are replaced)."""
     pat = find_patterns(rows, draws, covariate)
     mean, lower, upper = summarize(draws, pat, interval)
     counts = np.array([state_counts.get(s, 0) for s in draws.states] + [0], dtype=np.int64)
+    type_counts = np.array([state_type_counts.get(s, [0, 0]) for s in draws.states] + [[0, 0]], dtype=np.int64)
     r = pat.row_pattern
     out = df.copy()
     out["p_honored"] = mean[r]
@@ -132,6 +135,7 @@ def score_rows(df: pd.DataFrame, rows: contract.CaseRows, draws: PosteriorDraws,
     out["p_breach"] = 1.0 - mean[r]
     out["state_seen"] = pat.state_idx[r] >= 0
     out["n_state_cases"] = counts[pat.state_idx[r]]
+    out["n_state_type_cases"] = type_counts[pat.state_idx, pat.high_profile.astype(np.int64)][r]
     out["covariate_imputed"] = ~pat.covariate_found[r]
     out["converged"] = bool(converged)
     return out

@@ -1,0 +1,194 @@
+"""The ``assurisk`` command line: score, fit, validate-data, build-covariates.
+
+Exit status: 0 success; 1 ``validate-data`` found problems; 2 bad input (one line on stderr saying
+what and where); 3 an unexpected internal error (set ASSURISK_DEBUG=1 to see the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from .errors import AssuriskError, ConvergenceWarning
+
+JSON_KEYS = ("receiving_state", "case_type", "p_honored", "p_honored_lower", "p_honored_upper", "p_breach",
+             "state_seen", "n_state_cases", "converged")
+
+
+class UsageError(AssuriskError):
+    pass
+
+
+def _load(fit_path):
+    import assurisk
+
+    return assurisk.load_fit(fit_path) if fit_path else assurisk.default_fit()
+
+
+def cmd_score(args) -> int:
+    from .fit import CAVEAT
+
+    fit = _load(args.fit)
+    if args.input:
+        if args.state or args.case_type:
+            raise UsageError("give either --input (batch) or --state and --case-type, not both")
+        if not args.output:
+            raise UsageError("--input needs --output (where to write the scored CSV)")
+        scored = fit.score(args.input, interval=args.interval)
+        out = Path(args.output)
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        try:
+            scored.to_csv(tmp, index=False)
+            os.replace(tmp, out)
+        except OSError as exc:
+            raise UsageError(f"cannot write {str(out)!r}: {exc.strerror}") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        print(f"scored {len(scored)} rows -> {out}", file=sys.stderr)
+        return 0
+    if not (args.state and args.case_type):
+        raise UsageError("give --state and --case-type (or --input and --output for a CSV)")
+    row = {"receiving_state": args.state, "case_type": args.case_type}
+    if args.year is not None:
+        row["year"] = args.year
+    r = fit.score(row, interval=args.interval).iloc[0]
+    if args.json:
+        out = {k: r[k] for k in JSON_KEYS}
+        out["receiving_state"] = str(out["receiving_state"]).strip().upper()
+        out["case_type"] = str(out["case_type"]).strip().lower()
+        for k in ("p_honored", "p_honored_lower", "p_honored_upper", "p_breach"):
+            out[k] = float(out[k])
+        out["state_seen"], out["converged"] = bool(out["state_seen"]), bool(out["converged"])
+        out["n_state_cases"] = int(out["n_state_cases"])
+        print(json.dumps(out))
+        return 0
+    from .codes import state_name
+
+    code = str(r["receiving_state"]).strip().upper()
+    kind = str(r["case_type"]).strip().lower().replace("_", "-")
+    pct = round(args.interval * 100)
+    seen = (f"{int(r['n_state_cases'])} transfer(s) to {code} with a known outcome in the record, "
+            f"{int(r['n_state_type_cases'])} of them {kind}"
+            if r["state_seen"] else f"no transfer to {code} in the record: this is the population estimate for an unseen state")
+    print(f"{state_name(code)} ({code}), {kind} case" + (f", {args.year}" if args.year else ""))
+    print(f"  P(assurance honoured) = {r['p_honored']:.2f}   {pct}% interval {r['p_honored_lower']:.2f} to {r['p_honored_upper']:.2f}")
+    print(f"  P(breach)             = {r['p_breach']:.2f}")
+    print(f"  based on: {seen}")
+    if r["covariate_imputed"]:
+        print(f"  note: no Political Terror Scale score for {code}; the world average was used")
+    print(f"  sampler converged: {'yes' if r['converged'] else 'NO - do not rely on this number'}")
+    print(f"  caveat: {CAVEAT}")
+    return 0
+
+
+def cmd_fit(args) -> int:
+    import assurisk
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        fit = assurisk.fit(args.cases, covariates=None if args.no_covariate else "pts", draws=args.draws,
+                           tune=args.tune, chains=args.chains, seed=args.seed, progressbar=not args.quiet)
+    for w in caught:
+        print(f"assurisk: warning: {w.message}", file=sys.stderr)
+    fit.save(args.out)
+    print(fit)
+    print(f"saved -> {args.out}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .dataset import table_problems
+
+    problems = table_problems(args.path, args.purpose)
+    if not problems:
+        print(f"{args.path}: no problems")
+        return 0
+    for p in problems:
+        print(f"{args.path}: {p}")
+    print(f"{len(problems)} problem(s)", file=sys.stderr)
+    return 1
+
+
+def cmd_build_covariates(args) -> int:
+    from .covariates import build_state_covariates, write_state_covariates
+
+    if not Path(args.pts).is_file():
+        raise UsageError(f"PTS file {args.pts!r} does not exist")
+    rows = build_state_covariates(args.pts)
+    write_state_covariates(rows, args.out)
+    print(f"{len(rows)} state-years -> {args.out}")
+    return 0
+
+
+def _probability(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got {text!r}")
+    return v
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assurisk", description="How likely is a state to honour a diplomatic assurance?")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("score", help="probability that an assurance is honoured (bundled fit unless --fit)")
+    s.add_argument("--state", help="ISO 3166-1 alpha-3 code of the state giving the assurance, e.g. CHN")
+    s.add_argument("--case-type", choices=("ordinary", "high_profile"))
+    s.add_argument("--year", type=int, help="year of transfer (default: latest year with a PTS score)")
+    s.add_argument("--input", help="CSV of cases to score (batch mode)")
+    s.add_argument("--output", help="where to write the scored CSV (batch mode)")
+    s.add_argument("--fit", help="a fit file written by `assurisk fit` (default: the bundled fit)")
+    s.add_argument("--interval", type=_probability, default=0.9, help="central interval probability (default 0.9)")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=cmd_score)
+
+    f = sub.add_parser("fit", help="fit the model to a case table and save it")
+    f.add_argument("--cases", required=True, help="case table (CSV)")
+    f.add_argument("--out", required=True, help="fit file to write (.nc)")
+    f.add_argument("--seed", type=int, help="random seed (recorded; default: drawn and recorded)")
+    f.add_argument("--draws", type=int, default=1000)
+    f.add_argument("--tune", type=int, default=1000)
+    f.add_argument("--chains", type=int, default=4)
+    f.add_argument("--no-covariate", action="store_true", help="fit without the Political Terror Scale covariate")
+    f.add_argument("--quiet", action="store_true", help="hide the sampler's progress")
+    f.set_defaults(func=cmd_fit)
+
+    v = sub.add_parser("validate-data", help="check a case table against the contract and codebook")
+    v.add_argument("path")
+    v.add_argument("--purpose", choices=("fit", "score"), default="fit")
+    v.set_defaults(func=cmd_validate)
+
+    b = sub.add_parser("build-covariates", help="derive data/state_covariates.csv from the official PTS file")
+    b.add_argument("--pts", required=True, help="the PTS CSV (e.g. PTS-2024.csv)")
+    b.add_argument("--out", required=True)
+    b.set_defaults(func=cmd_build_covariates)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AssuriskError as exc:
+        print(f"assurisk: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("assurisk: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never show a traceback to a CLI user unless asked
+        if os.environ.get("ASSURISK_DEBUG"):
+            raise
+        print(f"assurisk: internal error: {type(exc).__name__}: {exc} (set ASSURISK_DEBUG=1 for details)",
+              file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""NumPy scoring equals a brute-force loop over draws, handles unseen states by policy, stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import assurisk
+from assurisk.errors import InputError
+
+
+def brute_force(fit, state, case_type, x=0.0):
+    """P(honoured) draw by draw, in plain Python, for one case."""
+    d = fit.draws
+    a_new, b_new = d.unseen_effects()
+    out = []
+    for s in range(d.n_draws):
+        if state in d.states:
+            k = d.states.index(state)
+            a, b = d.state_effect[s, k], d.state_high_profile_effect[s, k]
+        else:
+            a, b = a_new[s], b_new[s]
+        hp = 1.0 if case_type == "high_profile" else 0.0
+        eta = d.intercept[s] + a + (d.beta_high_profile[s] + b) * hp + d.beta_pts[s] * x
+        out.append(1 / (1 + np.exp(-eta)))
+    return np.array(out)
+
+
+def test_vectorised_score_equals_brute_force_loop(sim_fit):
+    table = pd.DataFrame({"receiving_state": [sim_fit.draws.states[0], sim_fit.draws.states[3], "FRA", sim_fit.draws.states[0]],
+                          "case_type": ["ordinary", "high_profile", "high_profile", "ordinary"]})
+    out = sim_fit.score(table, interval=0.8)
+    for i, r in table.iterrows():
+        p = brute_force(sim_fit, r.receiving_state, r.case_type)
+        assert out.p_honored[i] == pytest.approx(p.mean(), rel=1e-12)
+        lo, hi = np.quantile(p, [0.1, 0.9])
+        assert out.p_honored_lower[i] == pytest.approx(lo, rel=1e-12)
+        assert out.p_honored_upper[i] == pytest.approx(hi, rel=1e-12)
+    assert out.state_seen.tolist() == [True, True, False, True]
+    assert out.n_state_cases.iloc[2] == 0 and out.n_state_cases.iloc[0] == 30
+
+
+def test_covariate_score_equals_brute_force(bundled):
+    from assurisk.covariates import bundled_pts
+
+    out = bundled.score([{"receiving_state": "CHN", "case_type": "ordinary", "year": 2011},
+                         {"receiving_state": "NOR", "case_type": "high_profile", "year": 2020}])
+    for i, (s, ct, y) in enumerate([("CHN", "ordinary", 2011), ("NOR", "high_profile", 2020)]):
+        x, found = bundled_pts().standardized(np.array([s]), np.array([float(y)]))
+        assert found[0]
+        p = brute_force(bundled, s, ct, x[0])
+        assert out.p_honored[i] == pytest.approx(p.mean(), rel=1e-12)
+
+
+def test_block_computation_matches_single_block(sim_fit, monkeypatch):
+    from assurisk import scoring
+
+    table = pd.DataFrame({"receiving_state": list(sim_fit.draws.states) * 2,
+                          "case_type": ["ordinary"] * len(sim_fit.draws.states) + ["high_profile"] * len(sim_fit.draws.states)})
+    whole = sim_fit.score(table)
+    monkeypatch.setattr(scoring, "BLOCK_ELEMENTS", sim_fit.draws.n_draws * 3)
+    blocked = sim_fit.score(table)
+    pd.testing.assert_frame_equal(whole, blocked)
+
+
+def test_unseen_states_follow_the_population_policy(sim_fit):
+    out = sim_fit.score([{"receiving_state": "FRA", "case_type": "ordinary"},
+                         {"receiving_state": "DEU", "case_type": "ordinary"}])
+    # Without a covariate, unseen states are exchangeable: same estimate, repeatable, and wider than a seen state.
+    assert out.p_honored[0] == pytest.approx(out.p_honored[1], rel=1e-12)
+    seen = sim_fit.score({"receiving_state": sim_fit.draws.states[0], "case_type": "ordinary"})
+    assert (out.p_honored_upper[0] - out.p_honored_lower[0]) > (seen.p_honored_upper[0] - seen.p_honored_lower[0])
+    again = sim_fit.score({"receiving_state": "FRA", "case_type": "ordinary"})
+    assert again.p_honored[0] == pytest.approx(out.p_honored[0], rel=1e-12)  # summation order only
+
+
+def test_input_forms_and_carried_columns(sim_fit):
+    s = sim_fit.draws.states[1]
+    as_dict = sim_fit.score({"receiving_state": s, "case_type": "ordinary", "my_id": "a1"})
+    as_list = sim_fit.score([{"receiving_state": s, "case_type": "ordinary", "my_id": "a1"}])
+    as_cols = sim_fit.score({"receiving_state": [s], "case_type": ["ordinary"], "my_id": ["a1"]})
+    for out in (as_list, as_cols):
+        pd.testing.assert_frame_equal(as_dict, out)
+    assert as_dict.my_id[0] == "a1"
+    assert as_dict.p_breach[0] == pytest.approx(1 - as_dict.p_honored[0])
+
+
+def test_wider_interval_contains_narrower(sim_fit):
+    t = {"receiving_state": sim_fit.draws.states[2], "case_type": "high_profile"}
+    n, w = sim_fit.score(t, interval=0.5), sim_fit.score(t, interval=0.95)
+    assert w.p_honored_lower[0] < n.p_honored_lower[0] < n.p_honored_upper[0] < w.p_honored_upper[0]
+
+
+@pytest.mark.parametrize("bad", [0, 1, 1.5, -0.1, "x", None, float("nan")])
+def test_bad_interval(sim_fit, bad):
+    with pytest.raises(InputError, match="interval"):
+        sim_fit.score({"receiving_state": "CHN", "case_type": "ordinary"}, interval=bad)
+
+
+def test_input_frame_is_not_modified(sim_fit):
+    df = pd.DataFrame({"receiving_state": ["chn"], "case_type": ["ordinary"]})
+    before = df.copy()
+    sim_fit.score(df)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_scoring_path_does_not_import_heavy_libraries():
+    code = ("import sys, assurisk; assurisk.score({'receiving_state': 'CHN', 'case_type': 'ordinary'});"
+            "assurisk.score([{'receiving_state': 'FRA', 'case_type': 'high_profile', 'year': 2001}]);"
+            "print(' '.join(m for m in ('pymc', 'pytensor', 'arviz', 'arviz_stats', 'xarray', 'preliz', 'numba') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == ""
