@@ -32,11 +32,17 @@ Purpose = Literal["fit", "score"]
 class CaseRows:
     """Normalised arrays, one entry per input row, in input order."""
 
-    state: np.ndarray  # ISO3 codes, upper case
+    state_code: np.ndarray  # int per row, into ``state_levels``
+    state_levels: np.ndarray  # normalised ISO3 codes (str); may repeat if inputs differed only in case/space
     high_profile: np.ndarray  # bool
     year: np.ndarray  # float; NaN where no year was given
     n_transfers: np.ndarray  # int; transfers this row contributes to the fit (0 if not fitted)
     n_breaches: np.ndarray  # int; breaches among them
+
+    @property
+    def state(self) -> np.ndarray:
+        """ISO3 code per row, upper case."""
+        return self.state_levels[self.state_code]
 
     @property
     def fitted(self) -> np.ndarray:
@@ -78,21 +84,18 @@ def _text(series: pd.Series, upper: bool = False) -> pd.Series:
     return s.mask(s == "")
 
 
-def _categorical(series: pd.Series, allowed, upper: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _categorical(series: pd.Series, allowed, upper: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Normalise a code column through its distinct values (fast on millions of rows).
 
-    Returns (normalised values as an object array with None for blanks, mask of rows not in ``allowed``).
+    Returns (codes per row, -1 for blanks; normalised distinct values as str; mask of rows not in ``allowed``).
     """
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     norm = _text(pd.Series(uniques, dtype=object), upper=upper)
     ok = norm.isin(list(allowed)).fillna(False).to_numpy()
-    values = norm.to_numpy(dtype=object, na_value=None)
     bad = np.ones(len(series), dtype=bool)
     valid = codes >= 0
     bad[valid] = ~ok[codes[valid]]
-    out = np.full(len(series), None, dtype=object)
-    out[valid] = values[codes[valid]]
-    return out, bad
+    return codes, norm.fillna("").to_numpy(dtype=str), bad
 
 
 def _report(problems: list[Problem], mask: np.ndarray, column: str, values, expected: str) -> None:
@@ -156,11 +159,11 @@ def find_problems(table, purpose: Purpose = "fit", *, require_year: bool = False
         have = ", ".join(map(str, df.columns)) or "none"
         return [Problem(None, c, None, f"missing required column {c!r} (columns present: {have})") for c in missing], None
 
-    state, bad_state = _categorical(df["receiving_state"], iso3166_alpha3(), upper=True)
+    state_code, state_levels, bad_state = _categorical(df["receiving_state"], iso3166_alpha3(), upper=True)
     _report(problems, bad_state, "receiving_state", df["receiving_state"].to_numpy(dtype=object),
             "an ISO 3166-1 alpha-3 state code such as 'CHN'")
 
-    case_type, bad_type = _categorical(df["case_type"], CASE_TYPES)
+    type_code, type_levels, bad_type = _categorical(df["case_type"], CASE_TYPES)
     _report(problems, bad_type, "case_type", df["case_type"].to_numpy(dtype=object), "'ordinary' or 'high_profile'")
 
     year = np.full(n, np.nan)
@@ -175,8 +178,9 @@ def find_problems(table, purpose: Purpose = "fit", *, require_year: bool = False
     if problems:
         return problems, None
     rows = CaseRows(
-        state=state.astype("U3"),
-        high_profile=case_type == "high_profile",
+        state_code=state_code,
+        state_levels=state_levels,
+        high_profile=(type_levels == "high_profile")[type_code],
         year=year,
         n_transfers=n_t,
         n_breaches=n_b,

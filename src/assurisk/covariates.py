@@ -72,14 +72,23 @@ class PTSTable:
     scale: float
 
     def raw(self, state: np.ndarray, year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """PTS mean for each (state, year); NaN year means the latest year. Returns (values, found)."""
-        out = np.full(len(state), np.nan)
-        for i, (s, y) in enumerate(zip(state, year)):  # callers pass unique pairs only
+        """PTS mean for each (state, year); NaN year means the latest year. Returns (values, found).
+
+        The nearest year with a score is used (the earlier one on ties); looked up once per distinct pair.
+        """
+        import pandas as pd
+
+        grp = pd.DataFrame({"s": np.asarray(state, dtype=str), "y": np.asarray(year, dtype=float)}).groupby(
+            ["s", "y"], dropna=False, sort=False)
+        firsts = grp.head(1)
+        uniq = np.full(len(firsts), np.nan)
+        for i, (s, y) in enumerate(zip(firsts["s"], firsts["y"])):
             ys = self.years.get(s)
             if ys is None:
                 continue
             j = len(ys) - 1 if np.isnan(y) else int(np.argmin(np.abs(ys - y) + 1e-6 * (ys > y)))
-            out[i] = self.values[s][j]
+            uniq[i] = self.values[s][j]
+        out = uniq[grp.ngroup().to_numpy()]
         return out, ~np.isnan(out)
 
     def standardized(self, state: np.ndarray, year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -92,8 +92,7 @@ def summarize(draws: PosteriorDraws, pat: Patterns, interval: float) -> tuple[np
 
 def find_patterns(rows: contract.CaseRows, draws: PosteriorDraws, covariate) -> Patterns:
     """Reduce rows to distinct patterns; ``covariate`` is a PTSTable or None (model without covariate)."""
-    s_code, s_uniq = pd.factorize(rows.state)
-    s_uniq = np.asarray(s_uniq, dtype=str)
+    s_code, s_uniq = rows.state_code, rows.state_levels
     seen_lookup = {s: i for i, s in enumerate(draws.states)}
     s_seen_idx = np.array([seen_lookup.get(s, -1) for s in s_uniq], dtype=np.int64)
 
