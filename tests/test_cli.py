@@ -25,19 +25,21 @@ def test_main_job_prints_probability_interval_cases_and_caveat():
     assert "China (CHN), ordinary case" in r.stdout
     assert "P(assurance honoured)" in r.stdout and "90% interval" in r.stdout
     assert "transfer(s) to CHN" in r.stdout and "not a random sample" in r.stdout
+    assert "detection:" in r.stdout and "promise: torture (default)" in r.stdout
 
 
 def test_json_output_matches_library_score(bundled):
     r = run_cli("score", "--state", "chn", "--case-type", "high_profile", "--year", "2015", "--json", "--interval", "0.8")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert list(out) == ["receiving_state", "case_type", "p_honored", "p_honored_lower", "p_honored_upper",
-                         "p_breach", "state_seen", "n_state_cases", "converged"]
+    assert list(out)[:9] == ["receiving_state", "case_type", "p_honored", "p_honored_lower", "p_honored_upper",
+                             "p_breach", "state_seen", "n_state_cases", "converged"]
     lib = bundled.score({"receiving_state": "CHN", "case_type": "high_profile", "year": 2015}, interval=0.8).iloc[0]
     assert out["receiving_state"] == "CHN"
     assert out["p_honored"] == pytest.approx(lib.p_honored, rel=1e-12)
     assert out["p_honored_lower"] == pytest.approx(lib.p_honored_lower, rel=1e-12)
     assert out["n_state_cases"] == lib.n_state_cases and out["state_seen"] is True
+    assert out["p_breach_unreported"] == pytest.approx(lib.p_breach_unreported, rel=1e-12)
 
 
 def test_batch_scoring(tmp_path, bundled):
@@ -112,11 +114,14 @@ def test_fit_command_writes_a_loadable_fit(tmp_path, simulated):
     cases.head(120).to_csv(src, index=False)
     out = tmp_path / "fit.nc"
     r = run_cli("fit", "--cases", src, "--out", out, "--seed", "3", "--draws", "200", "--tune", "200",
-                "--chains", "2", "--no-covariate", "--quiet")
+                "--chains", "2", "--no-covariate", "--no-detection", "--quiet")
     assert r.returncode == 0, r.stderr
     assert out.exists() and "saved" in r.stdout
     r2 = run_cli("score", "--state", cases.receiving_state[0], "--case-type", "ordinary", "--fit", out, "--json")
     assert r2.returncode == 0 and json.loads(r2.stdout)["state_seen"] is True
+    assert "p_breach_unreported" not in json.loads(r2.stdout)  # face-value fits have no detection layer
+    r3 = run_cli("score", "--state", cases.receiving_state[0], "--case-type", "ordinary", "--fit", out)
+    assert "face-value model" in r3.stdout
 
 
 def test_fit_command_bad_cases(tmp_path):

@@ -86,8 +86,14 @@ def test_pts_fit_needs_years():
 
 
 def test_nothing_to_fit():
+    unknown = [{"receiving_state": "CHN", "case_type": "ordinary", "outcome": "unknown"}]
     with pytest.raises(InputError, match="no row can be fitted"):
-        assurisk.fit([{"receiving_state": "CHN", "case_type": "ordinary", "outcome": "unknown"}], covariates=None)
+        assurisk.fit(unknown, covariates=None, detection=False)  # the face-value model drops unknowns
+    moved_none = [{"receiving_state": "CHN", "case_type": "ordinary", "outcome": None, "transferred": "no"}]
+    with pytest.raises(InputError, match="no row can be fitted"):
+        assurisk.fit(moved_none, covariates=None)
+    with pytest.raises(InputError, match="detection"):
+        assurisk.fit(unknown, covariates=None, detection="yes")
 
 
 def test_priors_validation():

@@ -13,8 +13,10 @@ import assurisk
 from assurisk.errors import InputError
 
 
-def brute_force(fit, state, case_type, x=0.0):
+def brute_force(fit, state, case_type, x=0.0, promised=("torture",)):
     """P(honoured) draw by draw, in plain Python, for one case."""
+    from assurisk.contract import ASSURANCE_GROUPS
+
     d = fit.draws
     a_new, b_new = d.unseen_effects()
     out = []
@@ -26,6 +28,7 @@ def brute_force(fit, state, case_type, x=0.0):
             a, b = a_new[s], b_new[s]
         hp = 1.0 if case_type == "high_profile" else 0.0
         eta = d.intercept[s] + a + (d.beta_high_profile[s] + b) * hp + d.beta_pts[s] * x
+        eta += sum(d.assurance_effect[s, ASSURANCE_GROUPS.index(g)] for g in promised)
         out.append(1 / (1 + np.exp(-eta)))
     return np.array(out)
 
@@ -48,12 +51,29 @@ def test_covariate_score_equals_brute_force(bundled):
     from assurisk.covariates import bundled_pts
 
     out = bundled.score([{"receiving_state": "CHN", "case_type": "ordinary", "year": 2011},
-                         {"receiving_state": "NOR", "case_type": "high_profile", "year": 2020}])
-    for i, (s, ct, y) in enumerate([("CHN", "ordinary", 2011), ("NOR", "high_profile", 2020)]):
+                         {"receiving_state": "NOR", "case_type": "high_profile", "year": 2020,
+                          "assurance_types": "death_penalty;fair_trial", "monitoring": "consular"}])
+    cases = [("CHN", "ordinary", 2011, ("torture",)), ("NOR", "high_profile", 2020, ("death_penalty", "fair_trial"))]
+    for i, (s, ct, y, promised) in enumerate(cases):
         x, found = bundled_pts().standardized(np.array([s]), np.array([float(y)]))
         assert found[0]
-        p = brute_force(bundled, s, ct, x[0])
+        p = brute_force(bundled, s, ct, x[0], promised)
         assert out.p_honored[i] == pytest.approx(p.mean(), rel=1e-12)
+
+
+def test_unreported_share_follows_verification_and_case_type(bundled):
+    from assurisk.contract import VERIFICATION_LEVELS
+
+    rows = [{"receiving_state": "CHN", "case_type": ct, "monitoring": m, "assurance_types": t}
+            for ct in ("ordinary", "high_profile") for m, t in (("none", "torture"), ("consular", "torture"),
+                                                                 ("independent", "torture"), ("none", "death_penalty"))]
+    out = bundled.score(rows)
+    det = bundled.draws.detection.mean(axis=0)
+    for r, got in zip(rows, out.p_breach_unreported):
+        level = "public_record" if r["assurance_types"] == "death_penalty" else r["monitoring"]
+        assert got == pytest.approx(1 - det[VERIFICATION_LEVELS.index(level), int(r["case_type"] == "high_profile")])
+    # With the default priors, unmonitored ordinary breaches are the least likely to be reported.
+    assert out.p_breach_unreported.iloc[0] == out.p_breach_unreported.max()
 
 
 def test_block_computation_matches_single_block(sim_fit, monkeypatch):

@@ -3,4 +3,4 @@
 __version__ = "0.1.0"
 
 # Fits written by a package whose FIT_FORMAT differs cannot be read by this one.
-FIT_FORMAT = 1
+FIT_FORMAT = 2

@@ -55,6 +55,10 @@ def cmd_score(args) -> int:
     row = {"receiving_state": args.state, "case_type": args.case_type}
     if args.year is not None:
         row["year"] = args.year
+    if args.assurance:
+        row["assurance_types"] = args.assurance
+    if args.monitoring:
+        row["monitoring"] = args.monitoring
     r = fit.score(row, interval=args.interval).iloc[0]
     if args.json:
         out = {k: r[k] for k in JSON_KEYS}
@@ -64,6 +68,8 @@ def cmd_score(args) -> int:
             out[k] = float(out[k])
         out["state_seen"], out["converged"] = bool(out["state_seen"]), bool(out["converged"])
         out["n_state_cases"] = int(out["n_state_cases"])
+        if "p_breach_unreported" in r.index:
+            out["p_breach_unreported"] = float(r["p_breach_unreported"])
         print(json.dumps(out))
         return 0
     from .codes import state_name
@@ -71,12 +77,21 @@ def cmd_score(args) -> int:
     code = str(r["receiving_state"]).strip().upper()
     kind = str(r["case_type"]).strip().lower().replace("_", "-")
     pct = round(args.interval * 100)
-    seen = (f"{int(r['n_state_cases'])} transfer(s) to {code} with a known outcome in the record, "
+    seen = (f"{int(r['n_state_cases'])} transfer(s) to {code} used by the model, "
             f"{int(r['n_state_type_cases'])} of them {kind}"
             if r["state_seen"] else f"no transfer to {code} in the record: this is the population estimate for an unseen state")
     print(f"{state_name(code)} ({code}), {kind} case" + (f", {args.year}" if args.year else ""))
     print(f"  P(assurance honoured) = {r['p_honored']:.2f}   {pct}% interval {r['p_honored_lower']:.2f} to {r['p_honored_upper']:.2f}")
     print(f"  P(breach)             = {r['p_breach']:.2f}")
+    promised = args.assurance or f"{fit.meta['spec']['defaults']['assurance_types']} (default)"
+    watched = args.monitoring or f"{fit.meta['spec']['defaults']['monitoring']} (default)"
+    print(f"  promise: {promised}; monitoring: {watched}")
+    if fit.uses_detection:
+        print(f"  P(a breach would go unreported under this monitoring) = {r['p_breach_unreported']:.2f}")
+        print("  detection: the model assumes breaches enter the record only when someone is placed to see them, "
+              "so 'no breach reported' is not read as 'honoured'")
+    else:
+        print("  face-value model: transfers with no known outcome are left out and every breach is assumed reported")
     print(f"  based on: {seen}")
     if r["covariate_imputed"]:
         print(f"  note: no Political Terror Scale score for {code}; the world average was used")
@@ -90,7 +105,8 @@ def cmd_fit(args) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        fit = assurisk.fit(args.cases, covariates=None if args.no_covariate else "pts", draws=args.draws,
+        fit = assurisk.fit(args.cases, covariates=None if args.no_covariate else "pts", detection=not args.no_detection,
+                           draws=args.draws,
                            tune=args.tune, chains=args.chains, seed=args.seed, progressbar=not args.quiet)
     for w in caught:
         print(f"assurisk: warning: {w.message}", file=sys.stderr)
@@ -142,6 +158,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--state", help="ISO 3166-1 alpha-3 code of the state giving the assurance, e.g. CHN")
     s.add_argument("--case-type", choices=("ordinary", "high_profile"))
     s.add_argument("--year", type=int, help="year of transfer (default: latest year with a PTS score)")
+    s.add_argument("--assurance", help="what was promised: ';'-separated from torture, detention_conditions, "
+                   "death_penalty, fair_trial, consular_access, specialty, other (default: torture)")
+    s.add_argument("--monitoring", choices=("none", "consular", "independent"),
+                   help="verification after transfer (default: none)")
     s.add_argument("--input", help="CSV of cases to score (batch mode)")
     s.add_argument("--output", help="where to write the scored CSV (batch mode)")
     s.add_argument("--fit", help="a fit file written by `assurisk fit` (default: the bundled fit)")
@@ -157,6 +177,8 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--tune", type=int, default=1000)
     f.add_argument("--chains", type=int, default=4)
     f.add_argument("--no-covariate", action="store_true", help="fit without the Political Terror Scale covariate")
+    f.add_argument("--no-detection", action="store_true",
+                   help="face-value model: drop unknown outcomes and assume every breach was reported")
     f.add_argument("--quiet", action="store_true", help="hide the sampler's progress")
     f.set_defaults(func=cmd_fit)
 

@@ -23,6 +23,18 @@ CASE_TYPES = ("ordinary", "high_profile")
 OUTCOMES = ("honored", "breached", "unknown")
 YES_NO = ("yes", "no")
 YEAR_RANGE = (1900, 2100)
+MONITORING = ("none", "consular", "independent")
+# How verifiable compliance was: the monitoring that existed, or an open court record when every
+# promised item is one a court's public record shows (a sentence, a trial, the charges).
+VERIFICATION_LEVELS = ("none", "consular", "independent", "public_record")
+COURT_VERIFIABLE = frozenset({"death_penalty", "fair_trial", "specialty"})
+# What was promised, in the five groups the model gives effects to (codebook token -> group).
+ASSURANCE_GROUPS = ("torture", "death_penalty", "fair_trial", "consular_access", "other")
+ASSURANCE_GROUP_OF = {"torture": "torture", "detention_conditions": "torture", "death_penalty": "death_penalty",
+                      "fair_trial": "fair_trial", "consular_access": "consular_access", "specialty": "other",
+                      "other": "other"}
+DEFAULT_ASSURANCE = "torture"  # when a table gives no assurance_types (documented in the README)
+DEFAULT_MONITORING = "none"  # when a table gives no monitoring: the level that least flatters a state
 MAX_LISTED = 20  # problems listed per check before the rest are summarised in one line
 
 Purpose = Literal["fit", "score"]
@@ -38,6 +50,9 @@ class CaseRows:
     year: np.ndarray  # float; NaN where no year was given
     n_transfers: np.ndarray  # int; transfers this row contributes to the fit (0 if not fitted)
     n_breaches: np.ndarray  # int; breaches among them
+    n_unknown: np.ndarray  # int; transfers with no known outcome (used by the monitoring-aware model)
+    assurance_mask: np.ndarray  # int bit mask over ASSURANCE_GROUPS
+    verification: np.ndarray  # int index into VERIFICATION_LEVELS
 
     @property
     def state(self) -> np.ndarray:
@@ -47,6 +62,11 @@ class CaseRows:
     @property
     def fitted(self) -> np.ndarray:
         return self.n_transfers > 0
+
+    @property
+    def assurance_matrix(self) -> np.ndarray:
+        """(rows x 5) 0/1 indicators of the promised groups."""
+        return (self.assurance_mask[:, None] >> np.arange(len(ASSURANCE_GROUPS))) & 1
 
 
 def to_frame(table) -> pd.DataFrame:
@@ -172,8 +192,10 @@ def find_problems(table, purpose: Purpose = "fit", *, require_year: bool = False
 
     n_t = np.zeros(n, dtype=np.int64)
     n_b = np.zeros(n, dtype=np.int64)
+    n_u = np.zeros(n, dtype=np.int64)
     if purpose == "fit":
-        n_t, n_b = _fit_counts(df, problems)
+        n_t, n_b, n_u = _fit_counts(df, problems)
+    mask, verification = _assurance_and_verification(df, problems)
 
     if problems:
         return problems, None
@@ -184,11 +206,53 @@ def find_problems(table, purpose: Purpose = "fit", *, require_year: bool = False
         year=year,
         n_transfers=n_t,
         n_breaches=n_b,
+        n_unknown=n_u,
+        assurance_mask=mask,
+        verification=verification,
     )
     return problems, rows
 
 
-def _fit_counts(df: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
+def _assurance_and_verification(df: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
+    """Bit mask of promised groups and verification level per row (defaults: torture; monitoring none)."""
+    n = len(df)
+    mask = np.full(n, 1 << ASSURANCE_GROUPS.index(DEFAULT_ASSURANCE), dtype=np.int64)
+    court = np.zeros(n, dtype=bool)
+    if "assurance_types" in df.columns:
+        codes, uniques = pd.factorize(df["assurance_types"])
+        u_mask = np.zeros(len(uniques), dtype=np.int64)
+        u_court = np.zeros(len(uniques), dtype=bool)
+        u_bad = np.zeros(len(uniques), dtype=bool)
+        for i, raw in enumerate(uniques):
+            tokens = [t.strip().lower() for t in str(raw).split(";") if t.strip()]
+            if not tokens:
+                u_mask[i] = mask[0] if n else 0
+                continue
+            if any(t not in ASSURANCE_GROUP_OF for t in tokens):
+                u_bad[i] = True
+                continue
+            for t in tokens:
+                u_mask[i] |= 1 << ASSURANCE_GROUPS.index(ASSURANCE_GROUP_OF[t])
+            u_court[i] = all(t in COURT_VERIFIABLE for t in tokens)
+        valid = codes >= 0
+        bad = np.zeros(n, dtype=bool)
+        bad[valid] = u_bad[codes[valid]]
+        _report(problems, bad, "assurance_types", df["assurance_types"].to_numpy(dtype=object),
+                "a ';'-separated list from " + ", ".join(ASSURANCE_GROUP_OF))
+        mask[valid] = np.where(u_bad, mask[0] if n else 0, u_mask)[codes[valid]]
+        court[valid] = u_court[codes[valid]]
+    level = np.full(n, VERIFICATION_LEVELS.index(DEFAULT_MONITORING), dtype=np.int64)
+    if "monitoring" in df.columns:
+        codes, levels, bad = _categorical(df["monitoring"], MONITORING)
+        blank = codes < 0
+        _report(problems, bad & ~blank, "monitoring", df["monitoring"].to_numpy(dtype=object), " | ".join(MONITORING))
+        lookup = np.array([VERIFICATION_LEVELS.index(v) if v in MONITORING else 0 for v in levels], dtype=np.int64)
+        level[~blank & ~bad] = lookup[codes[~blank & ~bad]]
+    level[court] = VERIFICATION_LEVELS.index("public_record")
+    return mask, level
+
+
+def _fit_counts(df: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Transfers and breaches each row gives the face-value model (0, 0 for rows it does not use)."""
     n = len(df)
     transferred = np.ones(n, dtype=bool)
@@ -227,9 +291,10 @@ def _fit_counts(df: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, 
                 "'honored', 'breached' or 'unknown' for a transferred row (or n_transfers and n_breaches)")
     single = ~aggregate & transferred & outcome.isin(("honored", "breached")).fillna(False).to_numpy()
     breached = (outcome == "breached").fillna(False).to_numpy()
+    unknown = ~aggregate & transferred & (outcome == "unknown").fillna(False).to_numpy()
     counts_t = np.where(aggregate & transferred, np.nan_to_num(n_t), 0) + single
     counts_b = np.where(aggregate & transferred, np.nan_to_num(n_b), 0) + (single & breached)
-    return counts_t.astype(np.int64), counts_b.astype(np.int64)
+    return counts_t.astype(np.int64), counts_b.astype(np.int64), unknown.astype(np.int64)
 
 
 def parse(table, purpose: Purpose = "fit", *, require_year: bool = False) -> tuple[pd.DataFrame, CaseRows]:

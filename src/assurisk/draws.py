@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import SCALAR_PARAMS, STATE_PARAMS
+from .model import ASSURANCE_PARAM, DETECTION_PARAM, SCALAR_PARAMS, STATE_PARAMS
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class PosteriorDraws:
     beta_pts: np.ndarray  # zeros when the model has no covariate
     state_effect: np.ndarray
     state_high_profile_effect: np.ndarray
+    assurance_effect: np.ndarray  # (S, 5), one column per promised item
+    detection: np.ndarray | None  # (S, 4 verification levels, 2 case types); None for face-value fits
     states: tuple[str, ...]
     unseen_seed: int  # seeds the per-draw effects of states not in the data, so scores are repeatable
 
@@ -38,9 +40,11 @@ class PosteriorDraws:
             flat[name] = a.reshape(-1)
         s = len(flat["intercept"])
         flat.setdefault("beta_pts", np.zeros(s))
-        for name in STATE_PARAMS:
+        for name in STATE_PARAMS + (ASSURANCE_PARAM,):
             a = np.asarray(arrays[name], dtype=float)
             flat[name] = a.reshape(s, -1)
+        det = arrays.get(DETECTION_PARAM)
+        flat[DETECTION_PARAM] = None if det is None else np.asarray(det, dtype=float).reshape(s, 4, 2)
         return cls(**flat, states=tuple(str(x) for x in states), unseen_seed=int(unseen_seed))
 
     def unseen_effects(self) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,8 @@ class Problem:
         return ", ".join(parts) or "table"
 
     def __str__(self) -> str:
+        if self.row is None and self.column is None and self.value is None:
+            return self.expected
         if self.row is None and self.value is None:
             return f"{self.where()}: {self.expected}"
         return f"{self.where()}: got {self.value!r}, expected {self.expected}"

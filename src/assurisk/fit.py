@@ -44,6 +44,11 @@ class Fit:
         return dict(self.meta["diagnostics"])
 
     @property
+    def uses_detection(self) -> bool:
+        """True for the monitoring-aware model, False for the face-value model."""
+        return bool(self.meta["spec"]["detection"])
+
+    @property
     def uses_covariate(self) -> bool:
         return self.meta["spec"]["covariates"] == "pts"
 
@@ -91,8 +96,8 @@ class Fit:
         import arviz_stats as azs
 
         var_names = kwargs.pop("var_names", [n for n in ("intercept", "sigma_state", "beta_high_profile",
-                                                         "sigma_state_high_profile", "beta_pts",
-                                                         "state_effect", "state_high_profile_effect")
+                                                         "sigma_state_high_profile", "beta_pts", "assurance_effect",
+                                                         "detection", "state_effect", "state_high_profile_effect")
                                              if n in self.idata.posterior.data_vars])
         return azs.summary(self.idata, var_names=var_names, **kwargs)
 
@@ -106,10 +111,12 @@ class Fit:
     def _headline(self) -> list[tuple[str, str]]:
         d = self.meta["data"]
         diag = self.diagnostics
-        return [
+        used = (f"including {d['n_unknown']} with no known outcome (read as 'no breach reported')"
+                if self.uses_detection else f"{d['n_unknown']} transfers with no known outcome left out")
+        lines = [
             ("model", f"{self.meta['model']} (covariate: {self.meta['spec']['covariates'] or 'none'})"),
-            ("data", f"{d['n_transfers']} transfers in {d['n_fitted_rows']} rows, {len(self.draws.states)} states; "
-                     f"{d['n_unknown']} unknown-outcome rows not used; sha256 {d['sha256'][:12]}…"),
+            ("data", f"{d['n_transfers']} transfers, {used}; {len(self.draws.states)} states; "
+                     f"sha256 {d['sha256'][:12]}…"),
             ("sampler", f"{self.meta['sampler']['name']}, {self.meta['sampler']['chains']} chains x "
                         f"{self.meta['sampler']['draws']} draws, seed {self.meta['sampler']['seed']}"),
             ("diagnostics", f"max R-hat {_fmt(diag['r_hat_max'], '.3f')}, min bulk ESS {_fmt(diag['ess_bulk_min'], '.0f')}, "
@@ -117,6 +124,10 @@ class Fit:
             ("converged", "yes" if self.converged else "NO: do not rely on these numbers"),
             ("assurisk", f"{self.meta['assurisk_version']}, created {self.meta['created']}"),
         ]
+        for e in self.meta["spec"]["priors"].get("elicitation", []):
+            lines.append(("elicited", f"{e['about']}: centre {e['center']}, {e['mass']:.0%} in "
+                                      f"[{e['lower']}, {e['upper']}] -> {e['result']}"))
+        return lines
 
     def __repr__(self) -> str:
         lines = ["assurisk Fit"] + [f"  {k:<12}{v}" for k, v in self._headline()]

@@ -23,7 +23,7 @@ from .design import build_design
 from .draws import PosteriorDraws
 from .errors import ConvergenceWarning, InputError
 from .fit import Fit, _fmt
-from .model import SCALAR_PARAMS, STATE_PARAMS, build_model
+from .model import ASSURANCE_PARAM, DETECTION_PARAM, SCALAR_PARAMS, STATE_PARAMS, build_model
 from .priors import Priors
 from .storage import model_id, sha256_file
 
@@ -64,7 +64,8 @@ def compute_diagnostics(idata) -> dict:
     import arviz_stats as azs
 
     post = idata.posterior.to_dataset()
-    names = [n for n in SCALAR_PARAMS + STATE_PARAMS + ("z_state", "z_state_high_profile") if n in post]
+    names = [n for n in SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM, DETECTION_PARAM, "z_state",
+                                                      "z_state_high_profile") if n in post]
     post = post[names]
 
     def extreme(ds, fn):
@@ -107,11 +108,15 @@ def _versions() -> dict:
     return out
 
 
-def fit(cases, *, covariates: str | None = "pts", priors: Priors | None = None, draws: int = 1000,
+def fit(cases, *, covariates: str | None = "pts", detection: bool = True, priors: Priors | None = None, draws: int = 1000,
         tune: int = 1000, chains: int = 4, seed: int | None = None, target_accept: float = 0.95,
         sampler: str | None = None, progressbar: bool = False) -> Fit:
-    """Fit the face-value model of assurance compliance to a case table.
+    """Fit the model of assurance compliance to a case table.
 
+    ``detection=True`` (default) is the monitoring-aware model: a breach enters the record only with
+    a probability that depends on how verifiable compliance was (monitoring, or a public court
+    record) and on the case type, so "no breach reported" is not read as "honoured".
+    ``detection=False`` is the face-value model, which drops transfers with no known outcome.
     ``covariates="pts"`` adds the standardised Political Terror Scale of the receiving state in the
     year of transfer; ``None`` treats states as exchangeable groups. ``seed=None`` draws a seed and
     records it, so every fit can be re-run exactly. ``sampler`` is ``"nutpie"`` (default when
@@ -135,8 +140,14 @@ def fit(cases, *, covariates: str | None = "pts", priors: Priors | None = None, 
 
     df, rows = contract.parse(cases, "fit", require_year=covariates == "pts")
     x = None
-    spec: dict = {"covariates": covariates, "unseen_policy": "population_predictive", "priors": priors.to_dict(),
-                  "likelihood": "binomial on honoured transfers; unknown outcomes and non-transfers excluded"}
+    if not isinstance(detection, bool):
+        raise InputError(f"detection must be True or False, got {detection!r}")
+    likelihood = ("reported breaches ~ Binomial(all transfers, (1 - p) * detection); unknown outcomes count as "
+                  "'no breach reported'" if detection else
+                  "breaches ~ Binomial(transfers with a known outcome, 1 - p); unknown outcomes excluded")
+    spec: dict = {"covariates": covariates, "detection": detection, "unseen_policy": "population_predictive",
+                  "priors": priors.to_dict(), "likelihood": likelihood,
+                  "defaults": {"assurance_types": contract.DEFAULT_ASSURANCE, "monitoring": contract.DEFAULT_MONITORING}}
     if covariates == "pts":
         from .covariates import bundled_pts
 
@@ -147,12 +158,18 @@ def fit(cases, *, covariates: str | None = "pts", priors: Priors | None = None, 
             warnings.warn(f"no PTS score for {missing}: their covariate is set to the world average", stacklevel=2)
         spec.update(pts_center=pts.center, pts_scale=pts.scale, pts_source="Political Terror Scale 2024 release")
     try:
-        design = build_design(rows, x)
+        design = build_design(rows, x, detection=detection)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    unknown_beliefs = sorted(set(priors.state_beliefs) - set(design.states))
+    if unknown_beliefs:
+        raise InputError(f"Priors.state_beliefs names {unknown_beliefs}, which have no fitted transfers in this table")
+    state_x = None
+    if covariates == "pts":
+        state_x = pts.standardized(np.array(design.states), np.full(len(design.states), np.nan))[0]
 
     pm = _import_pymc()
-    model = build_model(design, priors, use_covariate=covariates == "pts")
+    model = build_model(design, priors, use_covariate=covariates == "pts", detection=detection, state_x=state_x)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, os.cpu_count() or 1),
@@ -169,14 +186,14 @@ def fit(cases, *, covariates: str | None = "pts", priors: Priors | None = None, 
     digest, source = table_sha256(cases, df)
     meta = {
         "assurisk_version": __version__,
-        "model": "face_value",
+        "model": "monitoring_aware" if detection else "face_value",
         "model_id": model_id(spec),
         "spec": spec,
         "sampler": {"name": sampler, "draws": draws, "tune": tune, "chains": chains, "seed": int(seed),
                     "target_accept": target_accept, "numba_fastmath": bool(pytensor.config.numba__fastmath)},
         "data": {"sha256": digest, "source": source, "n_rows": len(df), "n_fitted_rows": int(rows.fitted.sum()),
-                 "n_transfers": int(design.n.sum()), "n_breaches": int((design.n - design.y).sum()),
-                 "n_unknown": _count_unknown(df), "state_transfers": design.transfers_by_state(),
+                 "n_transfers": int(design.n.sum()), "n_breaches": int(design.breaches.sum()),
+                 "n_unknown": int(rows.n_unknown.sum()), "state_transfers": design.transfers_by_state(),
                  "state_type_transfers": design.transfers_by_state_and_type()},
         "diagnostics": diag,
         "converged": not problems,
@@ -184,11 +201,6 @@ def fit(cases, *, covariates: str | None = "pts", priors: Priors | None = None, 
         "versions": _versions(),
     }
     post = idata.posterior.to_dataset()
-    arrays = {n: post[n].values for n in SCALAR_PARAMS + STATE_PARAMS if n in post}
+    arrays = {n: post[n].values for n in SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM, DETECTION_PARAM) if n in post}
     return Fit(PosteriorDraws.from_arrays(arrays, design.states, seed), meta, idata=idata)
 
-
-def _count_unknown(df) -> int:
-    if "outcome" not in df.columns:
-        return 0
-    return int((df["outcome"].astype("string").str.strip().str.lower() == "unknown").sum())

@@ -22,6 +22,7 @@ SCORE_COLUMNS = (
     "p_honored_lower",
     "p_honored_upper",
     "p_breach",
+    "p_breach_unreported",
     "state_seen",
     "n_state_cases",
     "n_state_type_cases",
@@ -38,6 +39,8 @@ class Patterns:
     state_idx: np.ndarray  # index into draws.states, or -1 for an unseen state
     high_profile: np.ndarray  # float 0/1
     x: np.ndarray  # standardised covariate
+    assurance: np.ndarray  # (patterns x 5) 0/1 promised items
+    verification: np.ndarray  # int index into VERIFICATION_LEVELS
     covariate_found: np.ndarray  # bool
     row_pattern: np.ndarray  # int, per input row
 
@@ -70,8 +73,17 @@ def probability_draws(draws: PosteriorDraws, pat: Patterns, cols: slice | np.nda
         + a_ext[:, idx]
         + (draws.beta_high_profile[:, None] + b_ext[:, idx]) * hp
         + draws.beta_pts[:, None] * pat.x[cols][None, :]
+        + draws.assurance_effect @ pat.assurance[cols].T
     )
     return _expit(eta)
+
+
+def unreported_share(draws: PosteriorDraws, pat: Patterns) -> np.ndarray:
+    """Posterior mean chance that a breach goes unreported under each pattern's verification (NaN: face value)."""
+    if draws.detection is None:
+        return np.full(len(pat.state_idx), np.nan)
+    d_mean = draws.detection.mean(axis=0)  # (levels, case types)
+    return 1.0 - d_mean[pat.verification, pat.high_profile.astype(np.int64)]
 
 
 def summarize(draws: PosteriorDraws, pat: Patterns, interval: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -105,14 +117,23 @@ def find_patterns(rows: contract.CaseRows, draws: PosteriorDraws, covariate) -> 
         pair_state = pair_uniq // len(y_uniq)
         x_pair, found_pair = covariate.standardized(s_uniq[pair_state], np.asarray(y_uniq, float)[pair_uniq % len(y_uniq)])
 
-    pat_code, pat_uniq = pd.factorize(pair_code.astype(np.int64) * 2 + rows.high_profile.astype(np.int64))
+    n_groups = len(contract.ASSURANCE_GROUPS)
+    n_levels = len(contract.VERIFICATION_LEVELS)
+    key = ((pair_code.astype(np.int64) * 2 + rows.high_profile.astype(np.int64)) * (1 << n_groups)
+           + rows.assurance_mask) * n_levels + rows.verification
+    pat_code, pat_uniq = pd.factorize(key)
     pat_uniq = np.asarray(pat_uniq)
-    pat_pair = pat_uniq // 2
+    level = pat_uniq % n_levels
+    mask = (pat_uniq // n_levels) % (1 << n_groups)
+    hp = (pat_uniq // (n_levels << n_groups)) % 2
+    pat_pair = pat_uniq // (2 * n_levels << n_groups)
     n_pat = len(pat_uniq)
     return Patterns(
         state_idx=s_seen_idx[pair_state[pat_pair]],
-        high_profile=(pat_uniq % 2).astype(float),
+        high_profile=hp.astype(float),
         x=np.zeros(n_pat) if x_pair is None else x_pair[pat_pair],
+        assurance=((mask[:, None] >> np.arange(n_groups)) & 1).astype(float),
+        verification=level.astype(np.int64),
         covariate_found=np.ones(n_pat, bool) if found_pair is None else found_pair[pat_pair],
         row_pattern=pat_code,
     )
@@ -132,6 +153,8 @@ def score_rows(df: pd.DataFrame, rows: contract.CaseRows, draws: PosteriorDraws,
     out["p_honored_lower"] = lower[r]
     out["p_honored_upper"] = upper[r]
     out["p_breach"] = 1.0 - mean[r]
+    if draws.detection is not None:
+        out["p_breach_unreported"] = unreported_share(draws, pat)[r]
     out["state_seen"] = pat.state_idx[r] >= 0
     out["n_state_cases"] = counts[pat.state_idx[r]]
     out["n_state_type_cases"] = type_counts[pat.state_idx, pat.high_profile.astype(np.int64)][r]

@@ -45,3 +45,46 @@ def simulate_cases(n_states: int = 12, transfers_per_state: int = 30, *, share_h
         for i, s in enumerate(states) for ct in ("ordinary", "high_profile")
     ])
     return cases, truth
+
+
+# Who is watched, by verification level and case type (ordinary, high-profile), and how often a breach
+# surfaces anyway when nobody watches. The implied detection probability w + (1 - w) * s matches the
+# default detection priors' means (see priors.DEFAULT_DETECTION_MEANS).
+WATCHED = {"none": (0.05, 0.25), "consular": (0.45, 0.55), "independent": (0.72, 0.78), "public_record": (0.83, 0.89)}
+SURFACES = 0.10
+MONITORING_SHARES = {  # ordinary, high-profile: P(none), P(consular), P(independent)
+    "ordinary": (0.75, 0.20, 0.05),
+    "high_profile": (0.40, 0.40, 0.20),
+}
+
+
+def true_detection() -> dict[tuple[str, str], float]:
+    return {(lv, ct): w + (1 - w) * SURFACES for lv, ws in WATCHED.items() for ct, w in zip(("ordinary", "high_profile"), ws)}
+
+
+def simulate_monitored(n_states: int = 20, transfers_per_state: int = 40, *, share_high_profile: float = 0.5,
+                       params: TrueParameters = TrueParameters(beta_high_profile=0.0), seed: int = 0
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Transfers whose breaches are seen only if someone watches (or, rarely, they surface anyway).
+
+    Each transfer gets a monitoring level (high-profile cases are watched more). A watched transfer
+    ends ``breached`` or ``honored`` as it truly was; an unwatched one ends ``breached`` if its breach
+    surfaced and ``unknown`` otherwise. All promises are about torture. By default high-profile and
+    ordinary cases are equally at risk (beta_high_profile = 0), the claim a court would want tested.
+    Returns (cases, truth) as :func:`simulate_cases` does.
+    """
+    rng = np.random.default_rng(seed)
+    cases, truth = simulate_cases(n_states, transfers_per_state, share_high_profile=share_high_profile,
+                                  params=params, seed=seed)
+    p = truth.set_index(["receiving_state", "case_type"]).p_true
+    p_row = p.loc[list(zip(cases.receiving_state, cases.case_type))].to_numpy()
+    breach = rng.random(len(cases)) >= p_row
+    levels = ("none", "consular", "independent")
+    monitoring = np.array([levels[rng.choice(3, p=MONITORING_SHARES[ct])] for ct in cases.case_type])
+    hp = (cases.case_type == "high_profile").to_numpy().astype(int)
+    w = np.array([WATCHED[lv][h] for lv, h in zip(monitoring, hp)])
+    watched = rng.random(len(cases)) < w
+    surfaced = rng.random(len(cases)) < SURFACES
+    outcome = np.where(watched, np.where(breach, "breached", "honored"), np.where(breach & surfaced, "breached", "unknown"))
+    cases = cases.assign(outcome=outcome, monitoring=monitoring, assurance_types="torture")
+    return cases, truth

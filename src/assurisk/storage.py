@@ -18,7 +18,7 @@ import numpy as np
 from ._version import FIT_FORMAT, __version__
 from .draws import PosteriorDraws
 from .errors import FitFileError
-from .model import SCALAR_PARAMS, STATE_PARAMS
+from .model import ASSURANCE_PARAM, DETECTION_PARAM, SCALAR_PARAMS, STATE_PARAMS
 
 META_ATTR = "assurisk_meta"
 FORMAT_ATTR = "assurisk_format"
@@ -115,7 +115,10 @@ def read_draws(path: str | Path) -> tuple[PosteriorDraws, dict]:
         if "posterior" not in f:
             raise FitFileError(f"{str(path)!r} is damaged: it has no posterior group")
         post = f["posterior"]
-        names = [n for n in SCALAR_PARAMS + STATE_PARAMS if n != "beta_pts" or meta["spec"]["covariates"]]
+        names = [n for n in SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM,)
+                 if n != "beta_pts" or meta["spec"]["covariates"]]
+        if meta["spec"]["detection"]:
+            names.append(DETECTION_PARAM)
         absent = [n for n in names if n not in post]
         if absent:
             raise FitFileError(f"{str(path)!r} is damaged: its posterior lacks {absent}")
@@ -123,9 +126,13 @@ def read_draws(path: str | Path) -> tuple[PosteriorDraws, dict]:
         states = [s.decode() if isinstance(s, bytes) else str(s) for s in post["state"][()]]
     shapes = {n: a.shape for n, a in arrays.items()}
     chains_draws = arrays["intercept"].shape
-    for n in STATE_PARAMS:
-        if shapes[n] != chains_draws + (len(states),):
-            raise FitFileError(f"{str(path)!r} is damaged: {n} has shape {shapes[n]}, expected {chains_draws + (len(states),)}")
+    expected = {n: chains_draws + (len(states),) for n in STATE_PARAMS}
+    expected[ASSURANCE_PARAM] = chains_draws + (5,)
+    if DETECTION_PARAM in arrays:
+        expected[DETECTION_PARAM] = chains_draws + (4, 2)
+    for n, shape in expected.items():
+        if shapes[n] != shape:
+            raise FitFileError(f"{str(path)!r} is damaged: {n} has shape {shapes[n]}, expected {shape}")
     for n, a in arrays.items():
         if not np.all(np.isfinite(a)):
             raise FitFileError(f"{str(path)!r} is damaged: {n} holds non-finite values")

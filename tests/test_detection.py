@@ -1,0 +1,71 @@
+"""The monitoring-aware model: recovers p when breaches go unseen, where both face-value readings fail.
+
+Data come from simulate_monitored: breaches are recorded only when someone watches the case (or,
+rarely, surface anyway); ordinary and high-profile cases are equally at risk. This is the short
+version of benchmarks/simulation_study.py (one dataset instead of many).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import assurisk
+from assurisk.errors import ConvergenceWarning
+from assurisk.simulate import simulate_monitored
+
+FIT = dict(covariates=None, draws=500, tune=500, chains=2, seed=5)
+
+
+@pytest.fixture(scope="module")
+def study():
+    cases, truth = simulate_monitored(n_states=20, transfers_per_state=40, seed=3)
+    readings = {
+        "aware": (cases, True),
+        "drop_unknown": (cases, False),
+        "unknown_as_honored": (cases.assign(outcome=cases.outcome.replace("unknown", "honored")), False),
+    }
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for name, (data, detection) in readings.items():
+            fit = assurisk.fit(data, detection=detection, **FIT)
+            out[name] = fit.score(truth)
+    return out
+
+
+def covered(s):
+    return int(((s.p_true >= s.p_honored_lower) & (s.p_true <= s.p_honored_upper)).sum())
+
+
+def test_monitoring_aware_intervals_are_calibrated(study):
+    s = study["aware"]
+    floor = int(stats.binom.ppf(0.001, len(s), 0.9))  # P(fewer hits | 90% coverage, independent) < 0.001
+    assert covered(s) >= floor, (covered(s), len(s))
+    # Mean error across the 40 state x case-type cells: within 3 standard errors of zero.
+    err = s.p_honored - s.p_true
+    assert abs(err.mean()) < 3 * err.std(ddof=1) / np.sqrt(len(err)) + 0.02
+
+
+def test_reading_no_news_as_honoured_flatters_states(study):
+    err = (study["unknown_as_honored"].p_honored - study["unknown_as_honored"].p_true).to_numpy()
+    assert err.mean() > 0.1 and (err > 0).mean() > 0.9
+    assert covered(study["unknown_as_honored"]) < covered(study["aware"])
+
+
+def test_dropping_unknowns_is_pessimistic(study):
+    err = (study["drop_unknown"].p_honored - study["drop_unknown"].p_true).to_numpy()
+    se = err.std(ddof=1) / np.sqrt(len(err))
+    assert err.mean() < -2 * se
+
+
+def test_no_news_as_honoured_manufactures_an_ordinary_case_advantage(study):
+    """Truth: equal risk. Reading no news as honoured makes ordinary cases (watched less) look safer."""
+    by = {k: s.groupby("case_type").p_honored.mean() for k, s in study.items()}
+    truth = study["aware"].groupby("case_type").p_true.mean()
+    gap_true = truth["ordinary"] - truth["high_profile"]
+    assert by["unknown_as_honored"]["ordinary"] - by["unknown_as_honored"]["high_profile"] > gap_true + 0.05
+    assert abs((by["aware"]["ordinary"] - by["aware"]["high_profile"]) - gap_true) < 0.05
