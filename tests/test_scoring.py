@@ -135,3 +135,13 @@ def test_scoring_path_does_not_import_heavy_libraries():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == ""
+
+
+def test_probability_draws_agree_with_scores(bundled):
+    rows = [{"receiving_state": "CHN", "case_type": "ordinary"}, {"receiving_state": "CHN", "case_type": "high_profile"},
+            {"receiving_state": "NOR", "case_type": "ordinary", "year": 2015}]
+    draws = bundled.probability_draws(rows)
+    assert draws.shape == (bundled.draws.n_draws, 3)
+    out = bundled.score(rows)
+    assert draws.mean(axis=0) == pytest.approx(out.p_honored.to_numpy(), rel=1e-12)
+    assert np.quantile(draws, 0.05, axis=0) == pytest.approx(out.p_honored_lower.to_numpy(), rel=1e-12)

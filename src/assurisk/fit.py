@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import contract, scoring
@@ -81,15 +82,27 @@ class Fit:
         """
         q = scoring.check_interval(interval)
         df, rows = contract.parse(table, "score")
-        covariate = None
-        if self.uses_covariate:
-            from .covariates import bundled_pts
-
-            covariate = bundled_pts()
         return scoring.score_rows(
-            df, rows, self.draws, covariate=covariate, state_counts=self.state_counts,
+            df, rows, self.draws, covariate=self._covariate(), state_counts=self.state_counts,
             state_type_counts=self.state_type_counts, converged=self.converged, interval=q,
         )
+
+    def probability_draws(self, table) -> np.ndarray:
+        """Posterior draws of P(honoured): an array of shape (draws, rows), for contrasts and plots.
+
+        For example, the ordinary-minus-high-profile difference for one state is
+        ``d = fit.probability_draws([ordinary_row, high_profile_row]); d[:, 0] - d[:, 1]``.
+        """
+        _, rows = contract.parse(table, "score")
+        pat = scoring.find_patterns(rows, self.draws, self._covariate())
+        return scoring.probability_draws(self.draws, pat, pat.row_pattern)
+
+    def _covariate(self):
+        if not self.uses_covariate:
+            return None
+        from .covariates import bundled_pts
+
+        return bundled_pts()
 
     def summary(self, **kwargs) -> pd.DataFrame:
         """ArviZ summary (mean, sd, interval, ESS, R-hat) of the model's parameters."""

@@ -191,7 +191,7 @@ def fit(cases, *, covariates: str | None = "pts", detection: bool = True, priors
         "spec": spec,
         "sampler": {"name": sampler, "draws": draws, "tune": tune, "chains": chains, "seed": int(seed),
                     "target_accept": target_accept, "numba_fastmath": bool(pytensor.config.numba__fastmath)},
-        "data": {"sha256": digest, "source": source, "n_rows": len(df), "n_fitted_rows": int(rows.fitted.sum()),
+        "data": {"sha256": digest, "source": source, "n_rows": len(df), "n_fitted_rows": int(((rows.n_transfers + rows.n_unknown * detection) > 0).sum()),
                  "n_transfers": int(design.n.sum()), "n_breaches": int(design.breaches.sum()),
                  "n_unknown": int(rows.n_unknown.sum()), "state_transfers": design.transfers_by_state(),
                  "state_type_transfers": design.transfers_by_state_and_type()},
