@@ -1,4 +1,4 @@
-"""The ``assurisk`` command line: score, fit, validate-data, build-covariates.
+"""The ``assurisk`` command line: score, fit, check, validate-data, build-covariates.
 
 Exit status: 0 success; 1 ``validate-data`` found problems; 2 bad input (one line on stderr saying
 what and where); 3 an unexpected internal error (set ASSURISK_DEBUG=1 to see the traceback).
@@ -116,6 +116,27 @@ def cmd_fit(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    import contextlib
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .check import format_summary, run_check
+
+    fit = _load(args.fit)
+    question = {"receiving_state": args.state.strip().upper(), "case_type": args.case_type}
+    fit.score(question)  # validates the question before any long computation
+    with contextlib.ExitStack() as stack:
+        spawn = multiprocessing.get_context("spawn")  # forking a process that runs Numba/threads is unsafe
+        executor = stack.enter_context(ProcessPoolExecutor(args.workers, mp_context=spawn)) if args.workers > 1 else None
+        summary = run_check(fit, cases=args.cases, sbc=args.sbc, coverage=args.coverage,
+                            sensitivity_=not args.no_sensitivity, question=question, out=args.out,
+                            executor=executor, seed=args.seed, log=lambda m: print(m, file=sys.stderr))
+    print(format_summary(summary))
+    print(f"summary and figures -> {args.out}")
+    return 0
+
+
 def cmd_validate(args) -> int:
     from .dataset import table_problems
 
@@ -181,6 +202,19 @@ def parser() -> argparse.ArgumentParser:
                    help="face-value model: drop unknown outcomes and assume every breach was reported")
     f.add_argument("--quiet", action="store_true", help="hide the sampler's progress")
     f.set_defaults(func=cmd_fit)
+
+    c = sub.add_parser("check", help="calibration and validation: LOO, SBC, coverage, sensitivity")
+    c.add_argument("--fit", help="fit file (default: the bundled fit)")
+    c.add_argument("--cases", help="the case table the fit was made from (default: the bundled cases.csv)")
+    c.add_argument("--sbc", type=int, default=200, help="simulations for SBC (0 to skip; default 200)")
+    c.add_argument("--coverage", type=int, default=100, help="simulations for interval coverage (0 to skip; default 100)")
+    c.add_argument("--no-sensitivity", action="store_true", help="skip power-scaling and the robustness table")
+    c.add_argument("--state", default="CHN", help="question for the robustness table (default CHN)")
+    c.add_argument("--case-type", default="ordinary", choices=("ordinary", "high_profile"))
+    c.add_argument("--out", default="assurisk-check", help="folder for summary.json and figures")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--workers", type=int, default=1, help="processes for the refits (default 1: in this process)")
+    c.set_defaults(func=cmd_check)
 
     v = sub.add_parser("validate-data", help="check a case table against the contract and codebook")
     v.add_argument("path")

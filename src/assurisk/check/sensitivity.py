@@ -1,0 +1,152 @@
+"""Sensitivity: power-scaling of prior and likelihood, and refits under named alternatives.
+
+For one question (a state and a case type) the robustness table gives the estimate and interval
+under each alternative: other priors (wider, narrower, other detection beliefs, an elicited example),
+other coding rules (partly_breached read as honoured; treaty and informal assurances left out;
+weak-evidence rows left out), the face-value model, and each receiving state's rows left out in turn.
+Data alternatives reuse the compiled model; prior alternatives need a recompile.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .. import contract
+from ..contract import VERIFICATION_LEVELS
+from ..design import build_design
+from ..priors import CASE_TYPES, DEFAULT_DETECTION_CONCENTRATION, DEFAULT_DETECTION_MEANS, Priors
+from . import predictive, replay
+
+MAIN = ["intercept", "sigma_state", "beta_high_profile", "sigma_state_high_profile", "beta_pts"]
+
+
+def _log_prior(fit, priors: Priors) -> np.ndarray:
+    """Joint log prior density of every posterior draw (chains x draws), as the model defines it."""
+    post = {k: v.values for k, v in fit.idata.posterior.to_dataset().data_vars.items()}
+    lp = (stats.norm.logpdf(post["intercept"], priors.intercept_mu, priors.intercept_sigma)
+          + stats.halfnorm.logpdf(post["sigma_state"], scale=priors.sigma_state)
+          + stats.norm.logpdf(post["beta_high_profile"], priors.high_profile_mu, priors.high_profile_sigma)
+          + stats.halfnorm.logpdf(post["sigma_state_high_profile"], scale=priors.sigma_state_high_profile)
+          + stats.norm.logpdf(post["z_state"]).sum(axis=-1) + stats.norm.logpdf(post["z_state_high_profile"]).sum(axis=-1)
+          + stats.norm.logpdf(post["assurance_effect"], 0, priors.assurance_sigma).sum(axis=-1))
+    if "beta_pts" in post:
+        lp = lp + stats.norm.logpdf(post["beta_pts"], priors.pts_mu, priors.pts_sigma)
+    if "detection" in post:
+        for i, lv in enumerate(VERIFICATION_LEVELS):
+            for j, ct in enumerate(CASE_TYPES):
+                a, b = priors.detection[f"{lv}/{ct}"]
+                lp = lp + stats.beta.logpdf(post["detection"][:, :, i, j], a, b)
+    return np.asarray(lp)
+
+
+def power_scaling(fit, spec: replay.ModelSpec) -> pd.DataFrame:
+    """ArviZ's power-scaling sensitivity of the main parameters to the prior and to the likelihood."""
+    import arviz_stats as azs
+    import xarray as xr
+
+    pat, y = predictive.transfers(spec)
+    q = replay.prob_observed_breach(fit.draws, spec.design)[:, pat]
+    chains = fit.meta["sampler"]["chains"]
+    ll = np.where(y == 1, np.log(q), np.log1p(-q)).reshape(chains, -1, len(y))
+    post = fit.idata.posterior.to_dataset()
+    names = [n for n in MAIN if n in post]
+    tree = xr.DataTree.from_dict({
+        "posterior": post[names],
+        "log_likelihood": xr.Dataset({"breach": (("chain", "draw", "obs"), ll)}),
+        "log_prior": xr.Dataset({"prior": (("chain", "draw"), _log_prior(fit, spec.priors))}),
+    })
+    return azs.psense_summary(tree, var_names=names)
+
+
+def _detection_scaled(f) -> dict:
+    k = DEFAULT_DETECTION_CONCENTRATION
+    return {f"{lv}/{ct}": (f(m) * k, (1 - f(m)) * k) for (lv, ct), m in DEFAULT_DETECTION_MEANS.items()}
+
+
+def prior_alternatives(priors: Priors) -> dict[str, Priors]:
+    scale = lambda f: replace(priors, intercept_sigma=priors.intercept_sigma * f, sigma_state=priors.sigma_state * f,  # noqa: E731
+                              high_profile_sigma=priors.high_profile_sigma * f, pts_sigma=priors.pts_sigma * f,
+                              sigma_state_high_profile=priors.sigma_state_high_profile * f,
+                              assurance_sigma=priors.assurance_sigma * f)
+    return {
+        "priors: all scales x 2": scale(2.0),
+        "priors: all scales x 0.5": scale(0.5),
+        "detection: breaches half as visible": replace(priors, detection=_detection_scaled(lambda m: 0.5 * m)),
+        "detection: unseen share halved": replace(priors, detection=_detection_scaled(lambda m: 1 - 0.5 * (1 - m))),
+        "elicited example: unmonitored breach reported 1 in 4 (90%: 0.10-0.45)":
+            priors.with_detection("none", 0.25, 0.10, 0.45),
+    }
+
+
+def data_alternatives(cases: pd.DataFrame, states) -> dict[str, pd.DataFrame]:
+    """Alternative case tables; ``states`` are the states whose rows are left out in turn."""
+    out = {}
+    if "outcome_detail" in cases:
+        partly = cases["outcome_detail"].astype(str) == "partly_breached"
+        out["coding: partly_breached read as honoured"] = cases.assign(outcome=np.where(partly, "honored", cases["outcome"].astype(object)))
+    if "assurance_kind" in cases:
+        out["data: treaty and informal assurances left out"] = cases[cases["assurance_kind"].astype(str) == "case_specific"]
+    if "evidence_strength" in cases:
+        out["data: weak-evidence rows left out"] = cases[cases["evidence_strength"].astype(str) != "weak"]
+    code = cases["receiving_state"].astype(str).str.strip().str.upper()
+    for s in states:
+        out[f"without {s}'s own rows"] = cases[code != s]
+    return out
+
+
+def _remapped_design(spec: replay.ModelSpec, table: pd.DataFrame, fit):
+    """Design of an altered table, with state indices into the fitted model's state list."""
+    _, rows = contract.parse(table, "fit", require_year=spec.use_covariate)
+    x = None
+    if spec.use_covariate:
+        x = fit._covariate().standardized(rows.state, rows.year)[0]
+    d = build_design(rows, x, detection=spec.detection)
+    lookup = {s: i for i, s in enumerate(spec.design.states)}
+    if not set(d.states) <= set(lookup):
+        return None
+    return replace(d, states=spec.design.states, state_idx=np.array([lookup[d.states[i]] for i in d.state_idx]))
+
+
+def robustness(fit, spec: replay.ModelSpec, cases: pd.DataFrame, question: dict, *,
+               settings: replay.RefitSettings = replay.RefitSettings(draws=1000, tune=1000, chains=4, thin=1),
+               executor=None, seed: int = 0) -> list[dict]:
+    """Estimate and 90% interval for ``question`` under each alternative (the fit itself first)."""
+    def summarise(name, draws_obj, note=""):
+        p = fit.__class__(draws_obj, fit.meta).probability_draws([question])[:, 0]
+        lo, hi = np.quantile(p, [0.05, 0.95])
+        return {"alternative": name, "p_honored": float(p.mean()), "lower": float(lo), "upper": float(hi), "note": note}
+
+    rows = [summarise("as fitted", fit.draws)]
+    names, jobs = [], []
+    for name, table in data_alternatives(cases, spec.design.states).items():
+        d = _remapped_design(spec, table, fit)
+        if d is None:
+            continue
+        names.append(name)
+        jobs.append((d, d.breaches, seed + len(jobs)))
+    for name, res in zip(names, replay.run_refits(spec, jobs, settings, executor)):
+        note = "the question's state is then an unseen state" if name == f"without {question['receiving_state']}'s own rows" else ""
+        rows.append(summarise(name, replay.draws_of(res, spec.design.states), note))
+    for name, priors in prior_alternatives(spec.priors).items():
+        alt = replace(spec, priors=priors)
+        res = replay.run_refits(alt, [(None, spec.design.breaches, seed)], settings)[0]
+        rows.append(summarise(name, replay.draws_of(res, spec.design.states)))
+    face = replace(spec, detection=False)
+    if spec.detection:
+        _, frows = contract.parse(cases, "fit", require_year=spec.use_covariate)
+        x = fit._covariate().standardized(frows.state, frows.year)[0] if spec.use_covariate else None
+        fd = build_design(frows, x, detection=False)
+        lookup = {s: i for i, s in enumerate(spec.design.states)}
+        fd = replace(fd, states=spec.design.states, state_idx=np.array([lookup[fd.states[i]] for i in fd.state_idx]))
+        face = replace(face, design=fd)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = replay.run_refits(face, [(None, fd.breaches, seed)], settings)[0]
+        rows.append(summarise("face value: unknown outcomes dropped, every breach assumed reported",
+                              replay.draws_of(res, spec.design.states)))
+    return rows

@@ -1,0 +1,121 @@
+"""assurisk check: each piece on small settings, with assertions that can fail."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from assurisk.check import calibration, predictive, replay, sensitivity
+from assurisk.priors import DEFAULT_DETECTION_CONCENTRATION as K, DEFAULT_DETECTION_MEANS, Priors
+
+from conftest import run_cli
+
+SMALL = replay.RefitSettings(draws=250, tune=250, chains=2, thin=5)
+
+
+@pytest.fixture(scope="module")
+def bundled_spec(bundled):
+    return replay.spec_from_fit(bundled)
+
+
+def test_spec_rebuilds_the_fitted_design(bundled, bundled_spec):
+    d = bundled_spec.design
+    assert d.n.sum() == bundled.meta["data"]["n_transfers"]
+    assert d.breaches.sum() == bundled.meta["data"]["n_breaches"]
+    assert d.states == bundled.draws.states
+    pat, y = predictive.transfers(bundled_spec)
+    assert len(y) == d.n.sum() and y.sum() == d.breaches.sum()
+    assert np.array_equal(np.bincount(pat, weights=y, minlength=d.n_patterns), d.breaches)
+
+
+def test_sbc_passes_for_the_model_and_fails_when_truth_comes_from_another_prior(bundled_spec):
+    ok = calibration.sbc(bundled_spec, 40, settings=SMALL, seed=3)
+    assert ok["passed"], {k: v["chi2_p"] for k, v in ok["params"].items()}
+    # Truth drawn with breaches half as visible as the model's detection prior assumes.
+    wrong = replace(bundled_spec.priors, detection={f"{lv}/{ct}": (0.5 * m * K, (1 - 0.5 * m) * K)
+                                                    for (lv, ct), m in DEFAULT_DETECTION_MEANS.items()})
+    bad = calibration.sbc(bundled_spec, 40, settings=SMALL, seed=3, simulate_priors=wrong)
+    assert not bad["passed"]
+    assert not bad["params"]["detection[0,1]"]["passed"]
+    # Ranks of the misfit parameter pile up: the truth sits below most posterior draws.
+    assert np.median(bad["params"]["detection[0,1]"]["ranks"]) < 0.3 * bad["n_posterior_draws"]
+
+
+def test_coverage_is_near_nominal(bundled, bundled_spec):
+    res = calibration.coverage(bundled, bundled_spec, 20, settings=SMALL, seed=4)
+    for lv, r in res["levels"].items():
+        assert abs(r["coverage"] - float(lv)) <= 3 * r["mc_se"] + 0.03, (lv, r["coverage"], r["mc_se"])
+
+
+def test_refits_on_a_process_pool_match_inline(bundled_spec):
+    inline = calibration.sbc(bundled_spec, 4, settings=SMALL, seed=9)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as ex:
+        pooled = calibration.sbc(bundled_spec, 4, settings=SMALL, seed=9, executor=ex)
+    assert {k: v["ranks"] for k, v in inline["params"].items()} == {k: v["ranks"] for k, v in pooled["params"].items()}
+
+
+def test_refits_on_a_dask_cluster_match_inline(bundled_spec):
+    distributed = pytest.importorskip("distributed")
+    inline = calibration.sbc(bundled_spec, 4, settings=SMALL, seed=9)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        dask = calibration.sbc(bundled_spec, 4, settings=SMALL, seed=9, executor=client.get_executor())
+    assert {k: v["ranks"] for k, v in inline["params"].items()} == {k: v["ranks"] for k, v in dask["params"].items()}
+
+
+def test_predictive_checks_beat_the_global_rate_when_states_differ(sim_fit):
+    spec = replay.spec_from_fit(sim_fit)
+    res = predictive.predictive_checks(sim_fit, spec)
+    assert np.isfinite(res["elpd_loo"]) and res["elpd_se"] > 0
+    assert res["scores"]["model (PSIS-LOO)"]["log_score"] > res["scores"]["global rate"]["log_score"]
+    assert 0 <= res["loo_pit_ks_p"] <= 1 and sum(b["n"] for b in res["reliability"]) == res["n_transfers"]
+
+
+def test_per_state_baseline_is_leave_one_out(sim_fit):
+    spec = replay.spec_from_fit(sim_fit)
+    pat, y = predictive.transfers(spec)
+    base = predictive.baselines(spec, pat, y)["per-state smoothed rate"]
+    state = spec.design.state_idx[pat]
+    for i in (0, 17, len(y) - 1):
+        keep = np.arange(len(y)) != i
+        g = (y[keep].sum() + 0.5) / (keep.sum() + 1.0)
+        same = keep & (state == state[i])
+        assert base[i] == pytest.approx((y[same].sum() + 2.0 * g) / (same.sum() + 2.0))
+
+
+def test_power_scaling_and_robustness_table(bundled, bundled_spec):
+    import assurisk
+
+    ps = sensitivity.power_scaling(bundled, bundled_spec)
+    assert {"prior", "likelihood"} <= set(ps.columns) and "intercept" in ps.index
+    q = {"receiving_state": "CHN", "case_type": "ordinary"}
+    rows = sensitivity.robustness(bundled, bundled_spec, assurisk.load_cases(), q, settings=SMALL)
+    names = [r["alternative"] for r in rows]
+    assert names[0] == "as fitted"
+    for must in ("coding: partly_breached read as honoured", "without CHN's own rows", "priors: all scales x 2",
+                 "detection: breaches half as visible"):
+        assert must in names
+    assert all(0 <= r["lower"] <= r["p_honored"] <= r["upper"] <= 1 for r in rows)
+    by = {r["alternative"]: r for r in rows}
+    # Less visible breaches can only mean more unseen breaches: a lower estimate than as fitted.
+    assert by["detection: breaches half as visible"]["p_honored"] < by["as fitted"]["p_honored"]
+
+
+def test_cli_check_writes_summary_and_figures(tmp_path):
+    out = tmp_path / "check"
+    r = run_cli("check", "--sbc", "8", "--coverage", "4", "--no-sensitivity", "--out", out)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"predictive", "sbc", "coverage"} <= set(summary)
+    assert (out / "reliability.png").stat().st_size > 5000 and (out / "sbc_ecdf.png").stat().st_size > 5000
+    assert "PSIS-LOO" in r.stdout and "SBC" in r.stdout
+
+
+def test_cli_check_bad_question():
+    r = run_cli("check", "--state", "XXX", "--sbc", "0", "--coverage", "0", "--no-sensitivity")
+    assert r.returncode == 2 and "'XXX'" in r.stderr and "Traceback" not in r.stderr
