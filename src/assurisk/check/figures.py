@@ -64,7 +64,7 @@ def sbc_ecdf(res: dict, path: Path) -> Path:
 
 def robustness(rows: list[dict], question: dict, path: Path) -> Path:
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(8, 0.28 * len(rows) + 1.2))
+    fig, ax = plt.subplots(figsize=(10, 0.28 * len(rows) + 1.2))
     y = np.arange(len(rows))[::-1]
     for yi, r in zip(y, rows):
         color = "#cc3311" if r["alternative"] == "as fitted" else "#4477aa"
@@ -75,6 +75,7 @@ def robustness(rows: list[dict], question: dict, path: Path) -> Path:
     ax.set_xlabel("P(assurance honoured), mean and 90% interval")
     ax.set_title(f"Robustness: {question['receiving_state']}, {question['case_type']}", fontsize=9)
     fig.tight_layout()
+    fig.subplots_adjust(left=0.5)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
