@@ -3,6 +3,9 @@
 Run:  .venv/bin/python examples/walkthrough.py   (tests run it too; it uses only the bundled fit)
 """
 
+import os
+from pathlib import Path
+
 import pandas as pd
 
 import assurisk
@@ -32,3 +35,8 @@ scores = fit.score(questions, interval=0.9)
 print(scores[["receiving_state", "case_type", "p_honored", "p_honored_lower", "p_honored_upper",
               "state_seen", "n_state_cases", "n_state_type_cases"]].round(2).to_string(index=False))
 print("\nCaveat:", CAVEAT)
+
+# 5. The expert-witness report for the question courts ask: one self-contained HTML file.
+out = Path(os.environ.get("ASSURISK_EXAMPLE_OUT", ".")) / "report_china_ordinary.html"
+fit.report("CHN", "ordinary", year=2022, out=out)
+print(f"\nreport -> {out}")

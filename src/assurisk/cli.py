@@ -1,4 +1,4 @@
-"""The ``assurisk`` command line: score, fit, check, validate-data, build-covariates.
+"""The ``assurisk`` command line: score, fit, check, report, validate-data, build-covariates.
 
 Exit status: 0 success; 1 ``validate-data`` found problems; 2 bad input (one line on stderr saying
 what and where); 3 an unexpected internal error (set ASSURISK_DEBUG=1 to see the traceback).
@@ -137,6 +137,19 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    fit = _load(args.fit)
+    if args.check and not Path(args.check).exists():
+        raise UsageError(f"--check {args.check!r}: no such folder or file (write one with `assurisk check --out DIR`)")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise UsageError(f"cannot write {str(out)!r}: folder {str(out.parent)!r} does not exist")
+    fit.report(args.state, args.case_type, year=args.year, assurance=args.assurance, monitoring=args.monitoring,
+               cases=args.cases, check=args.check, interval=args.interval, out=out)
+    print(f"report -> {out}")
+    return 0
+
+
 def cmd_validate(args) -> int:
     from .dataset import table_problems
 
@@ -215,6 +228,19 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--workers", type=int, default=1, help="processes for the refits (default 1: in this process)")
     c.set_defaults(func=cmd_check)
+
+    rp = sub.add_parser("report", help="expert-witness report: one self-contained HTML file")
+    rp.add_argument("--state", required=True, help="ISO 3166-1 alpha-3 code, e.g. CHN")
+    rp.add_argument("--case-type", required=True, choices=("ordinary", "high_profile"))
+    rp.add_argument("--year", type=int)
+    rp.add_argument("--assurance", help="what was promised (default: torture)")
+    rp.add_argument("--monitoring", choices=("none", "consular", "independent"))
+    rp.add_argument("--fit", help="fit file (default: the bundled fit)")
+    rp.add_argument("--cases", help="the fit's own case table (default: the bundled cases.csv)")
+    rp.add_argument("--check", help="folder written by `assurisk check` (adds calibration and sensitivity)")
+    rp.add_argument("--interval", type=_probability, default=0.9)
+    rp.add_argument("--out", default="report.html")
+    rp.set_defaults(func=cmd_report)
 
     v = sub.add_parser("validate-data", help="check a case table against the contract and codebook")
     v.add_argument("path")

@@ -104,6 +104,12 @@ class Fit:
 
         return bundled_pts()
 
+    def report(self, state: str, case_type: str, **kwargs) -> str:
+        """Expert-witness report (self-contained HTML); see :func:`assurisk.report.build_report`."""
+        from .report import build_report
+
+        return build_report(self, state, case_type, **kwargs)
+
     def summary(self, **kwargs) -> pd.DataFrame:
         """ArviZ summary (mean, sd, interval, ESS, R-hat) of the model's parameters."""
         import arviz_stats as azs
