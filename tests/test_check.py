@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from assurisk.check import calibration, predictive, replay, sensitivity
-from assurisk.priors import DEFAULT_DETECTION_CONCENTRATION as K, DEFAULT_DETECTION_MEANS, Priors
+from assurisk.priors import DEFAULT_DETECTION_CONCENTRATION as K, DEFAULT_DETECTION_MEANS
 
 from conftest import run_cli
 

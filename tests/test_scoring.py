@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import assurisk
 from assurisk.errors import InputError
 
 

@@ -62,7 +62,8 @@ def sbc_ecdf(res: dict, path: Path) -> Path:
     return path
 
 
-def robustness(rows: list[dict], question: dict, path: Path) -> Path:
+def robustness_figure(rows: list[dict], title: str):
+    """Forest chart of the estimate under each alternative (the fit itself in red)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(10, 0.28 * len(rows) + 1.2))
     y = np.arange(len(rows))[::-1]
@@ -70,12 +71,17 @@ def robustness(rows: list[dict], question: dict, path: Path) -> Path:
         color = "#cc3311" if r["alternative"] == "as fitted" else "#4477aa"
         ax.plot([r["lower"], r["upper"]], [yi, yi], color=color, lw=2)
         ax.plot(r["p_honored"], yi, "o", color=color, ms=4)
-    ax.set_yticks(y, [r["alternative"] for r in rows], fontsize=7)
+    ax.set_yticks(y, [r["alternative"][:70] for r in rows], fontsize=7)
     ax.set_xlim(0, 1)
     ax.set_xlabel("P(assurance honoured), mean and 90% interval")
-    ax.set_title(f"Robustness: {question['receiving_state']}, {question['case_type']}", fontsize=9)
+    ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.subplots_adjust(left=0.5)
+    return fig
+
+
+def robustness(rows: list[dict], question: dict, path: Path) -> Path:
+    fig = robustness_figure(rows, f"Robustness: {question['receiving_state']}, {question['case_type']}")
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _plt().close(fig)
     return path

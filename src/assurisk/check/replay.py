@@ -65,6 +65,23 @@ def spec_from_fit(fit) -> ModelSpec:
     return ModelSpec(design, Priors.from_dict(fit.meta["spec"]["priors"]), fit.uses_covariate, fit.uses_detection)
 
 
+def design_for(spec: ModelSpec, table, covariate, *, detection: bool) -> Design | None:
+    """Design of another case table (or another likelihood), indexed into the fitted model's states.
+
+    Returns None when the table has a state the fitted model does not know (it cannot reuse the model).
+    """
+    from .. import contract
+    from ..design import build_design
+
+    _, rows = contract.parse(table, "fit", require_year=spec.use_covariate)
+    x = covariate.standardized(rows.state, rows.year)[0] if spec.use_covariate else None
+    d = build_design(rows, x, detection=detection)
+    lookup = {s: i for i, s in enumerate(spec.design.states)}
+    if not set(d.states) <= set(lookup):
+        return None
+    return replace(d, states=spec.design.states, state_idx=np.array([lookup[d.states[i]] for i in d.state_idx]))
+
+
 def patterns_of(design: Design) -> scoring.Patterns:
     n = design.n_patterns
     return scoring.Patterns(state_idx=design.state_idx, high_profile=design.high_profile, x=design.x,

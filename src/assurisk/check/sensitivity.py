@@ -16,9 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .. import contract
 from ..contract import VERIFICATION_LEVELS
-from ..design import build_design
 from ..priors import CASE_TYPES, DEFAULT_DETECTION_CONCENTRATION, DEFAULT_DETECTION_MEANS, Priors
 from . import predictive, replay
 
@@ -99,19 +97,6 @@ def data_alternatives(cases: pd.DataFrame, states) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _remapped_design(spec: replay.ModelSpec, table: pd.DataFrame, fit):
-    """Design of an altered table, with state indices into the fitted model's state list."""
-    _, rows = contract.parse(table, "fit", require_year=spec.use_covariate)
-    x = None
-    if spec.use_covariate:
-        x = fit._covariate().standardized(rows.state, rows.year)[0]
-    d = build_design(rows, x, detection=spec.detection)
-    lookup = {s: i for i, s in enumerate(spec.design.states)}
-    if not set(d.states) <= set(lookup):
-        return None
-    return replace(d, states=spec.design.states, state_idx=np.array([lookup[d.states[i]] for i in d.state_idx]))
-
-
 def robustness(fit, spec: replay.ModelSpec, cases: pd.DataFrame, question: dict, *,
                settings: replay.RefitSettings = replay.RefitSettings(draws=1000, tune=1000, chains=4, thin=1),
                executor=None, seed: int = 0) -> list[dict]:
@@ -124,7 +109,7 @@ def robustness(fit, spec: replay.ModelSpec, cases: pd.DataFrame, question: dict,
     rows = [summarise("as fitted", fit.draws)]
     names, jobs = [], []
     for name, table in data_alternatives(cases, spec.design.states).items():
-        d = _remapped_design(spec, table, fit)
+        d = replay.design_for(spec, table, fit._covariate(), detection=spec.detection)
         if d is None:
             continue
         names.append(name)
@@ -136,14 +121,9 @@ def robustness(fit, spec: replay.ModelSpec, cases: pd.DataFrame, question: dict,
         alt = replace(spec, priors=priors)
         res = replay.run_refits(alt, [(None, spec.design.breaches, seed)], settings)[0]
         rows.append(summarise(name, replay.draws_of(res, spec.design.states)))
-    face = replace(spec, detection=False)
     if spec.detection:
-        _, frows = contract.parse(cases, "fit", require_year=spec.use_covariate)
-        x = fit._covariate().standardized(frows.state, frows.year)[0] if spec.use_covariate else None
-        fd = build_design(frows, x, detection=False)
-        lookup = {s: i for i, s in enumerate(spec.design.states)}
-        fd = replace(fd, states=spec.design.states, state_idx=np.array([lookup[fd.states[i]] for i in fd.state_idx]))
-        face = replace(face, design=fd)
+        fd = replay.design_for(spec, cases, fit._covariate(), detection=False)
+        face = replace(spec, design=fd, detection=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = replay.run_refits(face, [(None, fd.breaches, seed)], settings)[0]

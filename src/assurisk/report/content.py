@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import contract
 from ..codes import state_name
 from ..resources import data_path
 
@@ -72,18 +71,13 @@ def all_states(fit, q: dict, interval: float) -> pd.DataFrame:
 def other_model(fit, q: dict, cases=None) -> dict | None:
     """The same question under the other likelihood (face value <-> monitoring-aware), refitted."""
     from ..check import replay
-    from ..design import build_design
 
     path = Path(cases) if cases is not None else data_path("cases.csv")
     if hashlib.sha256(path.read_bytes()).hexdigest() != fit.meta["data"]["sha256"]:
         return None
     spec = replay.spec_from_fit(fit)
-    _, rows = contract.parse(path, "fit", require_year=spec.use_covariate)
-    x = fit._covariate().standardized(rows.state, rows.year)[0] if spec.use_covariate else None
     detection = not spec.detection
-    design = build_design(rows, x, detection=detection)
-    lookup = {s: i for i, s in enumerate(spec.design.states)}
-    design = replace(design, states=spec.design.states, state_idx=np.array([lookup[design.states[i]] for i in design.state_idx]))
+    design = replay.design_for(spec, path, fit._covariate(), detection=detection)
     other = replace(spec, design=design, detection=detection)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

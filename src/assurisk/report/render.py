@@ -80,16 +80,9 @@ def fig_forest(states, highlight: str) -> str:
 
 
 def fig_robustness(rows: list[dict]) -> str:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.5, 0.22 * len(rows) + 1.0))
-    y = np.arange(len(rows))[::-1]
-    for yi, r in zip(y, rows):
-        c = "#7a2e1f" if r["alternative"] == "as fitted" else "#4477aa"
-        ax.plot([r["lower"], r["upper"]], [yi, yi], color=c, lw=2)
-        ax.plot(r["p_honored"], yi, "o", color=c, ms=3)
-    ax.set_yticks(y, [r["alternative"][:70] for r in rows], fontsize=6.5)
-    ax.set(xlim=(0, 1), xlabel="P(honoured), mean and 90% interval", title="Robustness to analysts' choices")
-    return png(fig)
+    from ..check.figures import robustness_figure
+
+    return png(robustness_figure(rows, "Robustness to analysts' choices"))
 
 
 def esc(x) -> str:
