@@ -13,6 +13,8 @@ import assurisk
 from assurisk.errors import ConvergenceWarning, InputError
 from assurisk.priors import Priors, beta_from_statement, logit_normal_from_statement
 
+from conftest import run_cli
+
 
 @pytest.mark.parametrize("center,lower,upper,mass", [(0.6, 0.3, 0.85, 0.9), (0.2, 0.05, 0.5, 0.8), (0.9, 0.7, 0.99, 0.95)])
 def test_logit_normal_matches_the_statement(center, lower, upper, mass):
@@ -58,7 +60,7 @@ def test_priors_object_records_elicitation_and_round_trips():
         Priors().with_detection("cctv", 0.5, 0.2, 0.8)
 
 
-def test_a_state_belief_moves_that_state_and_is_shown(simulated):
+def test_a_state_belief_moves_that_state_and_is_shown(simulated, tmp_path):
     cases, _ = simulated
     state = cases.receiving_state.iloc[0]
     base = Priors(intercept_sigma=1.5)
@@ -72,6 +74,9 @@ def test_a_state_belief_moves_that_state_and_is_shown(simulated):
     other = {"receiving_state": cases.receiving_state.iloc[-1], "case_type": "ordinary"}
     assert abs(believed.score(other).p_honored[0] - plain.score(other).p_honored[0]) < 0.1
     assert "elicited" in repr(believed) and believed.meta["spec"]["priors"]["elicitation"]
+    believed.save(tmp_path / "believed.nc")
+    r = run_cli("score", "--state", state, "--case-type", "ordinary", "--fit", tmp_path / "believed.nc")
+    assert r.returncode == 0 and f"expert prior: P(honoured), ordinary case, {state}" in r.stdout
 
 
 def test_state_belief_for_a_state_not_in_the_data_is_an_error(simulated):

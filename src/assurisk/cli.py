@@ -95,6 +95,8 @@ def cmd_score(args) -> int:
     print(f"  based on: {seen}")
     if r["covariate_imputed"]:
         print(f"  note: no Political Terror Scale score for {code}; the world average was used")
+    for e in fit.meta["spec"]["priors"].get("elicitation", []):
+        print(f"  expert prior: {e['about']}: centre {e['center']}, {e['mass']:.0%} in [{e['lower']}, {e['upper']}]")
     print(f"  sampler converged: {'yes' if r['converged'] else 'NO - do not rely on this number'}")
     print(f"  caveat: {CAVEAT}")
     return 0
@@ -264,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("assurisk: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a program that stopped reading (e.g. `| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # never show a traceback to a CLI user unless asked
         if os.environ.get("ASSURISK_DEBUG"):
             raise
