@@ -113,3 +113,13 @@ def test_report_renders_in_headless_chromium(html, tmp_path):
     dark = (img.mean(axis=2) < 0.5).mean()
     assert 0.005 < dark < 0.5, dark  # text and figures, not a blank page
     assert np.unique((img * 255).astype(int).reshape(-1, 3), axis=0).shape[0] > 50  # more than a few flat colours
+
+
+def test_forest_plot_labels_states_by_name_and_count(bundled):
+    from assurisk.report import content, render
+
+    states = content.all_states(bundled, {"receiving_state": "CHN", "case_type": "ordinary"}, 0.9)
+    fig = render.forest_figure(states, "CHN")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert f"China ({bundled.state_counts['CHN']})" in labels and len(labels) == len(bundled.draws.states)
+    assert list(states.p_honored) == sorted(states.p_honored)

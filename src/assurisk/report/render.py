@@ -67,16 +67,20 @@ def fig_difference(diff: np.ndarray) -> str:
 
 
 def fig_forest(states, highlight: str) -> str:
+    return png(forest_figure(states, highlight))
+
+
+def forest_figure(states, highlight: str):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 0.24 * len(states) + 1.0))
     for i, r in states.iterrows():
         c = "#7a2e1f" if r.receiving_state == highlight else "#4477aa"
         ax.plot([r.p_honored_lower, r.p_honored_upper], [i, i], color=c, lw=2)
         ax.plot(r.p_honored, i, "o", color=c, ms=4)
-    ax.set_yticks(range(len(states)), [f"{r.name} ({r.n_state_cases})" for _, r in states.iterrows()], fontsize=7)
+    ax.set_yticks(range(len(states)), [f"{r['name']} ({r.n_state_cases})" for _, r in states.iterrows()], fontsize=7)
     ax.set(xlim=(0, 1), xlabel="P(honoured), mean and interval (transfers used in brackets)",
            title="The same question for every state in the record")
-    return png(fig)
+    return fig
 
 
 def fig_robustness(rows: list[dict]) -> str:
