@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import NON_STATE_SENDERS, iso3166_alpha3
-from .contract import ASSURANCE_GROUP_OF, _report, find_problems, to_frame
+from .contract import _report, find_problems, to_frame
 from .errors import Problem
 
 CODEBOOK_COLUMNS = (
@@ -30,7 +30,6 @@ ALLOWED = {
     "evidence_strength": ("strong", "moderate", "weak"),
     "second_check": ("yes", "no"),
 }
-ASSURANCE_TYPES = tuple(ASSURANCE_GROUP_OF)
 CONTRACT_CHECKED = {"monitoring"}  # value lists the contract already checks for every table
 # Derivation rules of the codebook.
 CASE_TYPE_OF_PROFILE = {"political_or_security": "high_profile", "high_profile_criminal": "high_profile",

@@ -17,18 +17,6 @@ from . import contract
 from .draws import PosteriorDraws
 from .errors import InputError
 
-SCORE_COLUMNS = (
-    "p_honored",
-    "p_honored_lower",
-    "p_honored_upper",
-    "p_breach",
-    "p_breach_unreported",
-    "state_seen",
-    "n_state_cases",
-    "n_state_type_cases",
-    "covariate_imputed",
-    "converged",
-)
 BLOCK_ELEMENTS = 4_000_000  # draws x patterns evaluated at once (~32 MB of float64)
 
 

@@ -58,10 +58,6 @@ MONITORING_SHARES = {  # ordinary, high-profile: P(none), P(consular), P(indepen
 }
 
 
-def true_detection() -> dict[tuple[str, str], float]:
-    return {(lv, ct): w + (1 - w) * SURFACES for lv, ws in WATCHED.items() for ct, w in zip(("ordinary", "high_profile"), ws)}
-
-
 def simulate_monitored(n_states: int = 20, transfers_per_state: int = 40, *, share_high_profile: float = 0.5,
                        params: TrueParameters = TrueParameters(beta_high_profile=0.0), seed: int = 0
                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
