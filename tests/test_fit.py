@@ -112,3 +112,12 @@ def test_summary_and_repr(sim_fit):
     assert {"mean", "r_hat", "ess_bulk"} <= set(s.columns)
     assert "intercept" in s.index
     assert "converged" in repr(sim_fit) and "<table>" in sim_fit._repr_html_()
+
+
+def test_fit_warns_when_a_state_has_no_pts_score():
+    rows = [{"receiving_state": s, "case_type": "ordinary", "year": 2010, "outcome": o}
+            for s, o in (("ATA", "honored"), ("CHN", "breached"), ("CHN", "honored"))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(UserWarning, match="no PTS score for ATA: "):
+            assurisk.fit(rows, detection=False, draws=20, tune=20, chains=1, seed=1)

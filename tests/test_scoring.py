@@ -144,3 +144,10 @@ def test_probability_draws_agree_with_scores(bundled):
     out = bundled.score(rows)
     assert draws.mean(axis=0) == pytest.approx(out.p_honored.to_numpy(), rel=1e-12)
     assert np.quantile(draws, 0.05, axis=0) == pytest.approx(out.p_honored_lower.to_numpy(), rel=1e-12)
+
+
+def test_state_without_pts_is_flagged_not_silently_imputed(bundled):
+    out = bundled.score([{"receiving_state": "ATA", "case_type": "ordinary"},
+                         {"receiving_state": "CHN", "case_type": "ordinary"}])
+    assert out.covariate_imputed.tolist() == [True, False]
+    assert np.isfinite(out.p_honored).all()

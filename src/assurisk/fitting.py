@@ -99,7 +99,7 @@ def convergence_problems(diag: dict) -> list[str]:
 
 def _versions() -> dict:
     out = {"python": platform.python_version()}
-    for pkg in ("assurisk", "numpy", "pandas", "pymc", "pytensor", "arviz", "arviz-stats", "xarray", "nutpie", "h5netcdf"):
+    for pkg in ("numpy", "pandas", "pymc", "pytensor", "arviz", "arviz-stats", "xarray", "nutpie", "h5netcdf"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -138,10 +138,11 @@ def fit(cases, *, covariates: str | None = "pts", detection: bool = True, priors
     if sampler not in ("nutpie", "pymc"):
         raise InputError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
 
-    df, rows = contract.parse(cases, "fit", require_year=covariates == "pts")
-    x = None
     if not isinstance(detection, bool):
         raise InputError(f"detection must be True or False, got {detection!r}")
+
+    df, rows = contract.parse(cases, "fit", require_year=covariates == "pts")
+    x = None
     likelihood = ("reported breaches ~ Binomial(all transfers, (1 - p) * detection); unknown outcomes count as "
                   "'no breach reported'" if detection else
                   "breaches ~ Binomial(transfers with a known outcome, 1 - p); unknown outcomes excluded")
@@ -153,9 +154,11 @@ def fit(cases, *, covariates: str | None = "pts", detection: bool = True, priors
 
         pts = bundled_pts()
         x, found = pts.standardized(rows.state, rows.year)
-        missing = sorted(set(rows.state[rows.fitted & ~found]))
+        used = (rows.n_transfers + (rows.n_unknown if detection else 0)) > 0
+        missing = sorted({str(s) for s in rows.state[used & ~found]})
         if missing:
-            warnings.warn(f"no PTS score for {missing}: their covariate is set to the world average", stacklevel=2)
+            warnings.warn(f"no PTS score for {', '.join(missing)}: their covariate is set to the world average "
+                          "(scores for them carry covariate_imputed=True)", stacklevel=2)
         spec.update(pts_center=pts.center, pts_scale=pts.scale, pts_source="Political Terror Scale 2024 release")
     try:
         design = build_design(rows, x, detection=detection)
