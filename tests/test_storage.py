@@ -103,3 +103,13 @@ def test_save_path_errors(sim_fit, tmp_path):
         sim_fit.save(tmp_path / "fit.pkl")
     with pytest.raises(FitFileError, match="does not exist"):
         sim_fit.save(tmp_path / "nope" / "fit.nc")
+
+
+def test_own_case_table_matches_by_sha256(bundled, tmp_path):
+    from assurisk.resources import data_path
+
+    assert storage.own_case_table(bundled.meta) == data_path("cases.csv")
+    other = tmp_path / "cases.csv"
+    other.write_bytes(data_path("cases.csv").read_bytes() + b"\n")
+    assert storage.own_case_table(bundled.meta, other) is None
+    assert storage.own_case_table(bundled.meta, tmp_path / "missing.csv") is None

@@ -155,3 +155,11 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def own_case_table(meta: dict, cases=None) -> Path | None:
+    """The case table a fit was made from: ``cases`` (default: the bundled one) if its sha256 matches, else None."""
+    from .resources import data_path
+
+    path = Path(cases) if cases is not None else data_path("cases.csv")
+    return path if path.is_file() and sha256_file(path) == meta["data"]["sha256"] else None

@@ -22,18 +22,15 @@ from . import calibration, figures, predictive, replay, sensitivity
 
 def _cases_for(fit, cases):
     """The case table the fit was made from (checked by sha256); the bundled one by default."""
-    import hashlib
-
     import pandas as pd
 
     from ..errors import InputError
-    from ..resources import data_path
+    from ..storage import own_case_table
 
-    path = Path(cases) if cases is not None else data_path("cases.csv")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != fit.meta["data"]["sha256"]:
-        raise InputError(f"{str(path)!r} is not the table this fit was made from (sha256 differs); "
-                         "pass the fit's own case table with --cases")
+    path = own_case_table(fit.meta, cases)
+    if path is None:
+        raise InputError(f"{str(cases) if cases else 'the bundled cases.csv'!r} is not the table this fit was made "
+                         "from (sha256 differs); pass the fit's own case table with --cases")
     return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..codes import state_name
-from ..resources import data_path
+from ..storage import own_case_table
 
 CASE_COLUMNS = ["case_id", "person", "year", "sending_state", "case_type", "assurance_types", "monitoring",
                 "outcome_detail", "evidence_strength", "sources", "notes"]
@@ -30,11 +28,10 @@ def question_row(state: str, case_type: str, year=None, assurance=None, monitori
 
 def state_cases(fit, state: str, cases=None) -> tuple[pd.DataFrame | None, str]:
     """Rows of the fit's own case table for ``state``, or None with the reason."""
-    path = Path(cases) if cases is not None else data_path("cases.csv")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != fit.meta["data"]["sha256"]:
-        return None, (f"The case table this fit was made from was not supplied (the file at hand, {path.name}, "
-                      "has a different sha256); pass it with --cases to list the cases.")
+    path = own_case_table(fit.meta, cases)
+    if path is None:
+        return None, ("The case table this fit was made from was not supplied (the table at hand has a different "
+                      "sha256); pass it with --cases to list the cases.")
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     df = df[df["receiving_state"].str.strip().str.upper() == state]
     return df[[c for c in CASE_COLUMNS if c in df.columns]].reset_index(drop=True), ""
@@ -72,8 +69,8 @@ def other_model(fit, q: dict, cases=None) -> dict | None:
     """The same question under the other likelihood (face value <-> monitoring-aware), refitted."""
     from ..check import replay
 
-    path = Path(cases) if cases is not None else data_path("cases.csv")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != fit.meta["data"]["sha256"]:
+    path = own_case_table(fit.meta, cases)
+    if path is None:
         return None
     spec = replay.spec_from_fit(fit)
     detection = not spec.detection
