@@ -30,7 +30,7 @@ def test_bundled_fit_counts_match_the_data(bundled):
     _, rows = contract.parse(assurisk.load_cases().astype(object).where(lambda d: d.notna(), None), "fit")
     by_state, by_type = {}, {}
     assert bundled.uses_detection
-    for s, hp, n in zip(rows.state, rows.high_profile, rows.n_transfers + rows.n_unknown):
+    for s, hp, n in zip(rows.state, rows.high_profile, rows.n_transfers):
         by_state[s] = by_state.get(s, 0) + int(n)
         by_type.setdefault(s, [0, 0])[int(hp)] += int(n)
     assert {k: v for k, v in by_state.items() if v} == bundled.state_counts

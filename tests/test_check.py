@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from assurisk.check import calibration, predictive, replay, sensitivity
-from assurisk.priors import DEFAULT_DETECTION_CONCENTRATION as K, DEFAULT_DETECTION_MEANS
+from assurisk.priors import DEFAULT_DETECTION_MEANS
+K = 5.0
 
 from conftest import run_cli
 
@@ -73,19 +74,20 @@ def test_predictive_checks_beat_the_global_rate_when_states_differ(sim_fit):
     res = predictive.predictive_checks(sim_fit, spec)
     assert np.isfinite(res["elpd_loo"]) and res["elpd_se"] > 0
     assert res["scores"]["model (PSIS-LOO)"]["log_score"] > res["scores"]["global rate"]["log_score"]
-    assert 0 <= res["loo_pit_ks_p"] <= 1 and sum(b["n"] for b in res["reliability"]) == res["n_transfers"]
+    assert 0 <= res["loo_pit_ks_p"] <= 1 and sum(b["n"] for b in res["reliability"]) == res["n_units"]
 
 
 def test_per_state_baseline_is_leave_one_out(sim_fit):
     spec = replay.spec_from_fit(sim_fit)
-    pat, y = predictive.transfers(spec)
-    base = predictive.baselines(spec, pat, y)["per-state smoothed rate"]
-    state = spec.design.state_idx[pat]
+    u = predictive.units(spec)
+    y = u["y"].to_numpy()
+    base = predictive.baselines(spec, u)["per-state rate"]
+    state = u["state"].to_numpy()
     for i in (0, 17, len(y) - 1):
-        keep = np.arange(len(y)) != i
-        g = (y[keep].sum() + 0.5) / (keep.sum() + 1.0)
-        same = keep & (state == state[i])
-        assert base[i] == pytest.approx((y[same].sum() + 2.0 * g) / (same.sum() + 2.0))
+        same = (np.arange(len(y)) != i) & (state == state[i])
+        # Dirichlet(1, 1) smoothing over the face-value model's two outcomes, without unit i itself.
+        assert base[i, 1] == pytest.approx(((y[same] == 1).sum() + 1.0) / (same.sum() + 2.0))
+        assert base[i, 0] + base[i, 1] == pytest.approx(1.0) and base[i, 2] == 0
 
 
 def test_power_scaling_and_robustness_table(bundled, bundled_spec):

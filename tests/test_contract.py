@@ -33,8 +33,12 @@ def test_good_table_parses_and_counts_only_known_transferred_outcomes():
     df = pd.DataFrame(good_rows())
     df["transferred"] = df["transferred"].fillna("yes")
     _, rows = contract.parse(df, "fit")
-    assert rows.n_transfers.tolist() == [1, 1, 0, 0]
+    # Three outcomes per transfer: verified kept, breach reported, nothing known; not transferred counts nothing.
+    assert rows.n_honored.tolist() == [1, 0, 0, 0]
     assert rows.n_breaches.tolist() == [0, 1, 0, 0]
+    assert rows.n_unknown.tolist() == [0, 0, 1, 0]
+    assert rows.n_transfers.tolist() == [1, 1, 1, 0]
+    assert rows.n_face_honored.tolist() == [1, 0, 0, 0]  # the face-value model drops unknowns
     assert rows.high_profile.tolist() == [False, True, True, True]
 
 
@@ -43,6 +47,19 @@ def test_aggregate_rows_and_single_rows_mix():
          {"receiving_state": "CHN", "case_type": "ordinary", "outcome": "breached"}]
     _, rows = contract.parse(t, "fit")
     assert rows.n_transfers.tolist() == [5, 1] and rows.n_breaches.tolist() == [2, 1]
+    # Without n_honored_verified, an aggregate row's non-breaches are unknown (monitoring-aware reading)
+    # and honoured (face-value reading).
+    assert rows.n_unknown.tolist() == [3, 0] and rows.n_honored.tolist() == [0, 0]
+    assert rows.n_face_honored.tolist() == [3, 0]
+
+
+def test_aggregate_rows_with_verified_honoured_counts():
+    t = [{"receiving_state": "CHN", "case_type": "ordinary", "n_transfers": 10, "n_breaches": 2, "n_honored_verified": 3}]
+    _, rows = contract.parse(t, "fit")
+    assert (rows.n_honored[0], rows.n_breaches[0], rows.n_unknown[0]) == (3, 2, 5)
+    bad = [dict(t[0], n_honored_verified=9)]
+    with pytest.raises(InputError, match="n_honored_verified"):
+        contract.parse(bad, "fit")
 
 
 def test_unknown_state_code_names_row_and_code():

@@ -12,23 +12,35 @@ import pytest
 from assurisk.errors import InputError
 
 
-def brute_force(fit, state, case_type, x=0.0, promised=("torture",)):
-    """P(honoured) draw by draw, in plain Python, for one case."""
-    from assurisk.contract import ASSURANCE_GROUPS
+def brute_force(fit, state, case_type, x=0.0, promised=("torture",), monitoring="none"):
+    """P(whole promise honoured) draw by draw, item by item, in plain Python, for one case.
+
+    Written from the model's equations (docs/model.md), not from the scorer's code: each promised
+    item k is kept with expit(intercept + alpha_k + a_s + (beta_hp + b_s + gamma * treat_k) * hp
+    + beta_pts * x + deterrence[monitoring] * treat_k), and the promise is kept if every item is.
+    """
+    from assurisk.contract import ASSURANCE_GROUPS, COURT_VERIFIABLE, MONITORING_LEVELS
 
     d = fit.draws
-    a_new, b_new = d.unseen_effects()
+    if state in d.states:
+        k = d.states.index(state)
+        a_all, b_all = d.state_effect[:, k], d.state_high_profile_effect[:, k]
+    else:
+        a_new, b_new = d.unseen_effects([state])
+        a_all, b_all = a_new[:, 0], b_new[:, 0]
+    hp = 1.0 if case_type == "high_profile" else 0.0
+    m = MONITORING_LEVELS.index(monitoring)
     out = []
     for s in range(d.n_draws):
-        if state in d.states:
-            k = d.states.index(state)
-            a, b = d.state_effect[s, k], d.state_high_profile_effect[s, k]
-        else:
-            a, b = a_new[s], b_new[s]
-        hp = 1.0 if case_type == "high_profile" else 0.0
-        eta = d.intercept[s] + a + (d.beta_high_profile[s] + b) * hp + d.beta_pts[s] * x
-        eta += sum(d.assurance_effect[s, ASSURANCE_GROUPS.index(g)] for g in promised)
-        out.append(1 / (1 + np.exp(-eta)))
+        p = 1.0
+        for g in promised:
+            j = ASSURANCE_GROUPS.index("torture" if g == "detention_conditions" else g)
+            treat = 0.0 if ASSURANCE_GROUPS[j] in COURT_VERIFIABLE else 1.0
+            eta = (d.intercept[s] + d.assurance_effect[s, j] + a_all[s]
+                   + (d.beta_high_profile[s] + b_all[s] + d.beta_high_profile_treatment[s] * treat) * hp
+                   + d.beta_pts[s] * x + d.deterrence[s, m] * treat)
+            p *= 1 / (1 + np.exp(-eta))
+        out.append(p)
     return np.array(out)
 
 
@@ -56,7 +68,7 @@ def test_covariate_score_equals_brute_force(bundled):
     for i, (s, ct, y, promised) in enumerate(cases):
         x, found = bundled_pts().standardized(np.array([s]), np.array([float(y)]))
         assert found[0]
-        p = brute_force(bundled, s, ct, x[0], promised)
+        p = brute_force(bundled, s, ct, x[0] - bundled.x_center, promised, "consular" if s == "NOR" else "none")
         assert out.p_honored[i] == pytest.approx(p.mean(), rel=1e-12)
 
 
@@ -67,10 +79,16 @@ def test_unreported_share_follows_verification_and_case_type(bundled):
             for ct in ("ordinary", "high_profile") for m, t in (("none", "torture"), ("consular", "torture"),
                                                                  ("independent", "torture"), ("none", "death_penalty"))]
     out = bundled.score(rows)
-    det = bundled.draws.detection.mean(axis=0)
+    from assurisk.covariates import bundled_pts
+
+    det = bundled.draws.detection
+    x = bundled_pts().standardized(np.array(["CHN"]), np.array([np.nan]))[0][0] - bundled.x_center
     for r, got in zip(rows, out.p_breach_unreported):
         level = "public_record" if r["assurance_types"] == "death_penalty" else r["monitoring"]
-        assert got == pytest.approx(1 - det[VERIFICATION_LEVELS.index(level), int(r["case_type"] == "high_profile")])
+        q = 1 - brute_force(bundled, "CHN", r["case_type"], x, (r["assurance_types"],), r["monitoring"])  # P(breach) per draw
+        d = det[:, VERIFICATION_LEVELS.index(level), int(r["case_type"] == "high_profile")]
+        # For a one-item promise, P(breach reported) = P(breach) * d; the unreported share is 1 - E[qd] / E[q].
+        assert got == pytest.approx(1 - (q * d).mean() / q.mean(), rel=1e-9)
     # With the default priors, unmonitored ordinary breaches are the least likely to be reported.
     assert out.p_breach_unreported.iloc[0] == out.p_breach_unreported.max()
 
@@ -87,14 +105,20 @@ def test_block_computation_matches_single_block(sim_fit, monkeypatch):
 
 
 def test_unseen_states_follow_the_population_policy(sim_fit):
-    out = sim_fit.score([{"receiving_state": "FRA", "case_type": "ordinary"},
-                         {"receiving_state": "DEU", "case_type": "ordinary"}])
-    # Without a covariate, unseen states are exchangeable: same estimate, repeatable, and wider than a seen state.
-    assert out.p_honored[0] == pytest.approx(out.p_honored[1], rel=1e-12)
+    rows = [{"receiving_state": "FRA", "case_type": "ordinary"}, {"receiving_state": "DEU", "case_type": "ordinary"}]
+    out = sim_fit.score(rows)
+    draws = sim_fit.probability_draws(rows)
+    # Each unseen state draws its own effect: two unseen states are exchangeable (equal means within
+    # Monte Carlo error) but not identical, so a contrast between them has a real spread.
+    diff = draws[:, 0] - draws[:, 1]
+    assert diff.std() > 0.05
+    assert abs(diff.mean()) < 4 * diff.std() / np.sqrt(len(diff)) + 1e-12
     seen = sim_fit.score({"receiving_state": sim_fit.draws.states[0], "case_type": "ordinary"})
     assert (out.p_honored_upper[0] - out.p_honored_lower[0]) > (seen.p_honored_upper[0] - seen.p_honored_lower[0])
+    # The same code gets the same draws in every call, alone or with other rows.
     again = sim_fit.score({"receiving_state": "FRA", "case_type": "ordinary"})
-    assert again.p_honored[0] == pytest.approx(out.p_honored[0], rel=1e-12)  # summation order only
+    assert again.p_honored[0] == pytest.approx(out.p_honored[0], rel=1e-12)
+    assert np.array_equal(sim_fit.probability_draws(rows[:1])[:, 0], draws[:, 0])
 
 
 def test_input_forms_and_carried_columns(sim_fit):

@@ -101,8 +101,13 @@ def test_failed_write_leaves_old_file_and_no_temp(sim_fit, tmp_path, monkeypatch
 def test_save_path_errors(sim_fit, tmp_path):
     with pytest.raises(FitFileError, match="end in .nc|ending in .nc"):
         sim_fit.save(tmp_path / "fit.pkl")
-    with pytest.raises(FitFileError, match="does not exist"):
+    from assurisk.errors import AssuriskError
+
+    with pytest.raises(AssuriskError, match="does not exist"):
         sim_fit.save(tmp_path / "nope" / "fit.nc")
+    with pytest.raises(AssuriskError, match="is a directory"):
+        (tmp_path / "d.nc").mkdir()
+        sim_fit.save(tmp_path / "d.nc")
 
 
 def test_own_case_table_matches_by_sha256(bundled, tmp_path):

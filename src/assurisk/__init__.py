@@ -42,8 +42,8 @@ def load_fit(path: str | Path) -> Fit:
     """Read a fit saved with ``Fit.save`` (checks format, version and model identity first)."""
     from .storage import read_draws
 
-    draws, meta = read_draws(path)
-    return Fit(draws, meta, path=path)
+    draws, meta, prior = read_draws(path, with_prior=True)
+    return Fit(draws, meta, path=path, prior=prior)
 
 
 @cache

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+
+import pandas as pd
 import os
 import sys
 import warnings
@@ -68,8 +70,9 @@ def cmd_score(args) -> int:
             out[k] = float(out[k])
         out["state_seen"], out["converged"] = bool(out["state_seen"]), bool(out["converged"])
         out["n_state_cases"] = int(out["n_state_cases"])
-        if "p_breach_unreported" in r.index:
-            out["p_breach_unreported"] = float(r["p_breach_unreported"])
+        for k in ("p_breach_unreported", "p_breach_given_unreported", "p_honored_prior"):
+            out[k] = None if pd.isna(r[k]) else float(r[k])
+        out["prior_dominated"] = None if pd.isna(r["prior_dominated"]) else bool(r["prior_dominated"])
         print(json.dumps(out))
         return 0
     from .codes import state_name
@@ -83,11 +86,17 @@ def cmd_score(args) -> int:
     print(f"{state_name(code)} ({code}), {kind} case" + (f", {args.year}" if args.year else ""))
     print(f"  P(assurance honoured) = {r['p_honored']:.2f}   {pct}% interval {r['p_honored_lower']:.2f} to {r['p_honored_upper']:.2f}")
     print(f"  P(breach)             = {r['p_breach']:.2f}")
+    if not pd.isna(r["p_honored_prior"]):
+        verdict = ("the record barely moves it: this number is set by the prior, not by the record"
+                   if r["prior_dominated"] else "the record moves it away from the prior")
+        print(f"  prior alone           = {r['p_honored_prior']:.2f}   ({verdict})")
     promised = args.assurance or f"{fit.meta['spec']['defaults']['assurance_types']} (default)"
     watched = args.monitoring or f"{fit.meta['spec']['defaults']['monitoring']} (default)"
     print(f"  promise: {promised}; monitoring: {watched}")
     if fit.uses_detection:
         print(f"  P(a breach would go unreported under this monitoring) = {r['p_breach_unreported']:.2f}")
+        print(f"  P(a breach happened | none was reported, for a person already sent) = {r['p_breach_given_unreported']:.2f}")
+        print("  monitoring: assumed to change only what is seen, not whether the promise is kept (no deterrence)")
         print("  detection: the model assumes breaches enter the record only when someone is placed to see them, "
               "so 'no breach reported' is not read as 'honoured'")
     else:

@@ -23,16 +23,20 @@ CASE_TYPES = ("ordinary", "high_profile")
 OUTCOMES = ("honored", "breached", "unknown")
 YES_NO = ("yes", "no")
 YEAR_RANGE = (1900, 2100)
-MONITORING = ("none", "consular", "independent")
-# How verifiable compliance was: the monitoring that existed, or an open court record when every
-# promised item is one a court's public record shows (a sentence, a trial, the charges).
+# What verification existed after transfer. ``not_known`` (coders could not find out) is read by the
+# model as ``none``: the level that least flatters a state.
+MONITORING = ("none", "consular", "independent", "not_known")
+MONITORING_LEVELS = ("none", "consular", "independent")  # what the model distinguishes
+# How verifiable one promised item is: the monitoring that existed, or an open court record for the
+# items a court's public record shows (a sentence, a trial, the charges). Verified item by item.
 VERIFICATION_LEVELS = ("none", "consular", "independent", "public_record")
-COURT_VERIFIABLE = frozenset({"death_penalty", "fair_trial", "specialty"})
-# What was promised, in the five groups the model gives effects to (codebook token -> group).
-ASSURANCE_GROUPS = ("torture", "death_penalty", "fair_trial", "consular_access", "other")
+# What was promised, in the six groups the model gives effects to (codebook token -> group).
+ASSURANCE_GROUPS = ("torture", "death_penalty", "fair_trial", "consular_access", "specialty", "other")
 ASSURANCE_GROUP_OF = {"torture": "torture", "detention_conditions": "torture", "death_penalty": "death_penalty",
-                      "fair_trial": "fair_trial", "consular_access": "consular_access", "specialty": "other",
+                      "fair_trial": "fair_trial", "consular_access": "consular_access", "specialty": "specialty",
                       "other": "other"}
+COURT_VERIFIABLE = frozenset({"death_penalty", "fair_trial", "specialty"})  # groups an open court shows
+ITEM_STATUSES = ("unknown", "kept", "broken")  # item_outcomes values; codes 0, 1, 2 (-1: not promised)
 DEFAULT_ASSURANCE = "torture"  # when a table gives no assurance_types (documented in the README)
 DEFAULT_MONITORING = "none"  # when a table gives no monitoring: the level that least flatters a state
 MAX_LISTED = 20  # problems listed per check before the rest are summarised in one line
@@ -48,16 +52,28 @@ class CaseRows:
     state_levels: np.ndarray  # normalised ISO3 codes (str); may repeat if inputs differed only in case/space
     high_profile: np.ndarray  # bool
     year: np.ndarray  # float; NaN where no year was given
-    n_transfers: np.ndarray  # int; transfers this row contributes to the fit (0 if not fitted)
-    n_breaches: np.ndarray  # int; breaches among them
-    n_unknown: np.ndarray  # int; transfers with no known outcome (used by the monitoring-aware model)
+    n_honored: np.ndarray  # int; transfers whose whole promise was verified as kept
+    n_breaches: np.ndarray  # int; transfers with a reported breach
+    n_unknown: np.ndarray  # int; transfers with no known outcome
+    n_face_honored: np.ndarray  # int; transfers the face-value model reads as honoured (see the README)
     assurance_mask: np.ndarray  # int bit mask over ASSURANCE_GROUPS
-    verification: np.ndarray  # int index into VERIFICATION_LEVELS
+    monitoring: np.ndarray  # int index into MONITORING_LEVELS
+    item_status: np.ndarray  # (rows x groups) int8: -1 no item-level outcome, else index into ITEM_STATUSES
 
     @property
     def state(self) -> np.ndarray:
         """ISO3 code per row, upper case."""
         return self.state_levels[self.state_code]
+
+    @property
+    def n_transfers(self) -> np.ndarray:
+        """Transfers each row contributes to the monitoring-aware model (all outcomes)."""
+        return self.n_honored + self.n_breaches + self.n_unknown
+
+    @property
+    def has_items(self) -> np.ndarray:
+        """Rows whose outcome is coded item by item."""
+        return (self.item_status >= 0).any(axis=1)
 
     @property
     def fitted(self) -> np.ndarray:
@@ -190,12 +206,14 @@ def find_problems(table, purpose: Purpose = "fit", *, require_year: bool = False
     if "year" in df.columns:
         year = _integers(df, "year", problems, YEAR_RANGE[0], YEAR_RANGE[1], required=require_year)
 
-    n_t = np.zeros(n, dtype=np.int64)
-    n_b = np.zeros(n, dtype=np.int64)
-    n_u = np.zeros(n, dtype=np.int64)
+    zeros = np.zeros(n, dtype=np.int64)
+    n_h, n_b, n_u, n_f = zeros, zeros, zeros, zeros
     if purpose == "fit":
-        n_t, n_b, n_u = _fit_counts(df, problems)
-    mask, verification = _assurance_and_verification(df, problems)
+        n_h, n_b, n_u, n_f = _fit_counts(df, problems)
+    mask, monitoring = _assurance_and_monitoring(df, problems)
+    items = np.full((n, len(ASSURANCE_GROUPS)), -1, dtype=np.int8)
+    if purpose == "fit" and "item_outcomes" in df.columns:
+        items = _item_outcomes(df, problems, n_h, n_b, n_u)
 
     if problems:
         return problems, None
@@ -204,24 +222,24 @@ def find_problems(table, purpose: Purpose = "fit", *, require_year: bool = False
         state_levels=state_levels,
         high_profile=(type_levels == "high_profile")[type_code],
         year=year,
-        n_transfers=n_t,
+        n_honored=n_h,
         n_breaches=n_b,
         n_unknown=n_u,
+        n_face_honored=n_f,
         assurance_mask=mask,
-        verification=verification,
+        monitoring=monitoring,
+        item_status=items,
     )
     return problems, rows
 
 
-def _assurance_and_verification(df: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
-    """Bit mask of promised groups and verification level per row (defaults: torture; monitoring none)."""
+def _assurance_and_monitoring(df: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
+    """Bit mask of promised groups and monitoring level per row (defaults: torture; monitoring none)."""
     n = len(df)
     mask = np.full(n, 1 << ASSURANCE_GROUPS.index(DEFAULT_ASSURANCE), dtype=np.int64)
-    court = np.zeros(n, dtype=bool)
     if "assurance_types" in df.columns:
         codes, uniques = pd.factorize(df["assurance_types"])
         u_mask = np.zeros(len(uniques), dtype=np.int64)
-        u_court = np.zeros(len(uniques), dtype=bool)
         u_bad = np.zeros(len(uniques), dtype=bool)
         for i, raw in enumerate(uniques):
             tokens = [t.strip().lower() for t in str(raw).split(";") if t.strip()]
@@ -233,27 +251,69 @@ def _assurance_and_verification(df: pd.DataFrame, problems: list[Problem]) -> tu
                 continue
             for t in tokens:
                 u_mask[i] |= 1 << ASSURANCE_GROUPS.index(ASSURANCE_GROUP_OF[t])
-            u_court[i] = all(t in COURT_VERIFIABLE for t in tokens)
         valid = codes >= 0
         bad = np.zeros(n, dtype=bool)
         bad[valid] = u_bad[codes[valid]]
         _report(problems, bad, "assurance_types", df["assurance_types"].to_numpy(dtype=object),
                 "a ';'-separated list from " + ", ".join(ASSURANCE_GROUP_OF))
         mask[valid] = np.where(u_bad, mask[0] if n else 0, u_mask)[codes[valid]]
-        court[valid] = u_court[codes[valid]]
-    level = np.full(n, VERIFICATION_LEVELS.index(DEFAULT_MONITORING), dtype=np.int64)
+    level = np.full(n, MONITORING_LEVELS.index(DEFAULT_MONITORING), dtype=np.int64)
     if "monitoring" in df.columns:
         codes, levels, bad = _categorical(df["monitoring"], MONITORING)
         blank = codes < 0
         _report(problems, bad & ~blank, "monitoring", df["monitoring"].to_numpy(dtype=object), " | ".join(MONITORING))
-        lookup = np.array([VERIFICATION_LEVELS.index(v) if v in MONITORING else 0 for v in levels], dtype=np.int64)
+        lookup = np.array([MONITORING_LEVELS.index(v) if v in MONITORING_LEVELS else 0 for v in levels], dtype=np.int64)
         level[~blank & ~bad] = lookup[codes[~blank & ~bad]]
-    level[court] = VERIFICATION_LEVELS.index("public_record")
     return mask, level
 
 
-def _fit_counts(df: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Transfers and breaches each row gives the face-value model (0, 0 for rows it does not use)."""
+def _item_outcomes(df: pd.DataFrame, problems: list[Problem], n_h, n_b, n_u) -> np.ndarray:
+    """Per row and item group: -1 (no item-level outcome), else an index into ITEM_STATUSES.
+
+    ``item_outcomes`` lists ``item=kept|broken|unknown`` for exactly the row's promised items; it must
+    agree with the row's whole-promise outcome (honoured = every item kept; breached = some item broken).
+    Two items of one group (torture and detention_conditions) combine: broken if either is broken,
+    kept if both are kept, else unknown.
+    """
+    n = len(df)
+    out = np.full((n, len(ASSURANCE_GROUPS)), -1, dtype=np.int8)
+    raw = df["item_outcomes"].to_numpy(dtype=object)
+    listed = (df["assurance_types"].to_numpy(dtype=object) if "assurance_types" in df.columns
+              else np.full(n, DEFAULT_ASSURANCE, dtype=object))
+    single = (n_h + n_b + n_u) == 1
+    expected = "';'-list of item=kept|broken|unknown, one for each item in assurance_types"
+    for r in np.flatnonzero(_present(df["item_outcomes"])):
+        pairs = [t.strip().lower() for t in str(raw[r]).split(";") if t.strip()]
+        want = [t.strip().lower() for t in str(listed[r] if not _isna(listed[r]) else DEFAULT_ASSURANCE).split(";") if t.strip()]
+        try:
+            parsed = [tuple(x.strip() for x in p.split("=")) for p in pairs]
+            ok = all(len(p) == 2 and p[1] in ITEM_STATUSES for p in parsed) and [p[0] for p in parsed] == want
+        except ValueError:
+            ok = False
+        if not ok or any(t not in ASSURANCE_GROUP_OF for t in want):
+            problems.append(Problem(int(r), "item_outcomes", raw[r], expected))
+            continue
+        if not single[r]:
+            problems.append(Problem(int(r), "item_outcomes", raw[r],
+                                    "empty on a row that is not one transfer with an outcome (aggregate or not transferred)"))
+            continue
+        status = [ITEM_STATUSES.index(s) for _, s in parsed]
+        whole = ("breached" if 2 in status else "honored" if all(s == 1 for s in status) else "unknown")
+        got = "breached" if n_b[r] else "honored" if n_h[r] else "unknown"
+        if whole != got:
+            problems.append(Problem(int(r), "item_outcomes", raw[r],
+                                    f"item outcomes that agree with outcome {got!r} (they imply {whole!r})"))
+            continue
+        for (item, _), st in zip(parsed, status):
+            g = ASSURANCE_GROUPS.index(ASSURANCE_GROUP_OF[item])
+            prev = out[r, g]
+            out[r, g] = st if prev < 0 else (2 if 2 in (prev, st) else 1 if prev == st == 1 else 0)
+    return out
+
+
+def _fit_counts(df: pd.DataFrame, problems: list[Problem]):
+    """Per row: transfers verified honoured, with a reported breach, with no known outcome, and the
+    transfers the face-value model reads as honoured (aggregate rows: every one without a reported breach)."""
     n = len(df)
     transferred = np.ones(n, dtype=bool)
     if "transferred" in df.columns:
@@ -276,6 +336,16 @@ def _fit_counts(df: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, 
         stray = ~aggregate & _present(df["n_breaches"])
         _report(problems, stray, "n_breaches", df["n_breaches"].to_numpy(dtype=object),
                 "empty when n_transfers is empty")
+    n_v = np.zeros(n)
+    if "n_honored_verified" in df.columns:
+        n_v = _integers(df, "n_honored_verified", problems, 0, None, required=False)
+        given = _present(df["n_honored_verified"])
+        with np.errstate(invalid="ignore"):
+            over = aggregate & given & (np.nan_to_num(n_v) + np.nan_to_num(n_b) > np.nan_to_num(n_t))
+        _report(problems, over, "n_honored_verified", df["n_honored_verified"].to_numpy(dtype=object),
+                "no more than n_transfers - n_breaches on the same row")
+        _report(problems, ~aggregate & given, "n_honored_verified", df["n_honored_verified"].to_numpy(dtype=object),
+                "empty when n_transfers is empty")
 
     outcome = pd.Series(pd.NA, index=df.index, dtype="string")
     if "outcome" in df.columns:
@@ -289,12 +359,17 @@ def _fit_counts(df: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, 
         need = ~has & ~aggregate & transferred
         _report(problems, need, "outcome", values,
                 "'honored', 'breached' or 'unknown' for a transferred row (or n_transfers and n_breaches)")
-    single = ~aggregate & transferred & outcome.isin(("honored", "breached")).fillna(False).to_numpy()
-    breached = (outcome == "breached").fillna(False).to_numpy()
-    unknown = ~aggregate & transferred & (outcome == "unknown").fillna(False).to_numpy()
-    counts_t = np.where(aggregate & transferred, np.nan_to_num(n_t), 0) + single
-    counts_b = np.where(aggregate & transferred, np.nan_to_num(n_b), 0) + (single & breached)
-    return counts_t.astype(np.int64), counts_b.astype(np.int64), unknown.astype(np.int64)
+    single = ~aggregate & transferred
+    honored = single & (outcome == "honored").fillna(False).to_numpy()
+    breached = single & (outcome == "breached").fillna(False).to_numpy()
+    unknown = single & (outcome == "unknown").fillna(False).to_numpy()
+    agg = aggregate & transferred
+    t, b, v = (np.where(agg, np.nan_to_num(a), 0).astype(np.int64) for a in (n_t, n_b, n_v))
+    n_h = v + honored
+    n_br = b + breached
+    n_u = np.maximum(t - b - v, 0) + unknown
+    n_face = np.maximum(t - b, 0) + honored
+    return n_h.astype(np.int64), n_br.astype(np.int64), n_u.astype(np.int64), n_face.astype(np.int64)
 
 
 def parse(table, purpose: Purpose = "fit", *, require_year: bool = False) -> tuple[pd.DataFrame, CaseRows]:

@@ -1,8 +1,11 @@
-"""Design arrays for the model: rows collapsed to unique case patterns.
+"""Design arrays for the model: rows collapsed to unique observation patterns.
 
-A pattern is (state, case type, covariate, promised items, verification level). Pure functions on
-NumPy arrays; no PyMC here. Collapsing Bernoulli rows into Binomial patterns gives the same
-posterior and a smaller, faster model.
+A pattern is (state, case type, covariate, promised items, monitoring) with three counts: transfers
+whose promise was verified as kept, transfers with a reported breach, and transfers with no known
+outcome. A row coded item by item (``item_outcomes``) becomes one single-item observation per
+promised item: under the model, items of one promise are independent given the state and case type,
+so this is the same likelihood and it says more than the whole-promise outcome. Pure functions on
+NumPy arrays; no PyMC here.
 """
 
 from __future__ import annotations
@@ -12,7 +15,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .contract import ASSURANCE_GROUPS, CaseRows
+from .contract import ASSURANCE_GROUPS, COURT_VERIFIABLE, MONITORING_LEVELS, VERIFICATION_LEVELS, CaseRows
+
+N_ITEMS = len(ASSURANCE_GROUPS)
+COURT_ITEM = np.array([g in COURT_VERIFIABLE for g in ASSURANCE_GROUPS])
+OUTCOMES3 = ("honored_verified", "breach_reported", "unknown")
+
+
+def item_levels(monitoring: np.ndarray) -> np.ndarray:
+    """(patterns x items) verification level of each item: public record for court-verifiable items,
+    otherwise the monitoring that existed."""
+    lv = np.asarray(monitoring, dtype=np.int64)[:, None] + np.zeros(N_ITEMS, dtype=np.int64)
+    return np.where(COURT_ITEM[None, :], VERIFICATION_LEVELS.index("public_record"), lv)
 
 
 @dataclass(frozen=True)
@@ -20,22 +34,34 @@ class Design:
     states: tuple[str, ...]  # states with fitted transfers, sorted
     state_idx: np.ndarray  # int, per pattern, into ``states``
     high_profile: np.ndarray  # float 0/1, per pattern
-    x: np.ndarray  # standardised covariate per pattern (zeros when the model has none)
-    assurance: np.ndarray  # (patterns x 5) 0/1 indicators of the promised items
-    verification: np.ndarray  # int, per pattern, into VERIFICATION_LEVELS
-    n: np.ndarray  # transfers per pattern
-    breaches: np.ndarray  # (reported) breaches per pattern
+    x: np.ndarray  # centred, standardised covariate per pattern (zeros when the model has none)
+    assurance: np.ndarray  # (patterns x items) 0/1 indicators of the promised items
+    monitoring: np.ndarray  # int, per pattern, into MONITORING_LEVELS
+    counts: np.ndarray  # (patterns x 3): verified honoured, reported breach, unknown
 
     @property
     def n_patterns(self) -> int:
-        return len(self.n)
+        return len(self.state_idx)
 
-    def transfers_by_state(self) -> dict[str, int]:
-        totals = np.bincount(self.state_idx, weights=self.n, minlength=len(self.states))
+    @property
+    def n(self) -> np.ndarray:
+        return self.counts.sum(axis=1)
+
+    @property
+    def breaches(self) -> np.ndarray:
+        return self.counts[:, 1]
+
+    @property
+    def item_level(self) -> np.ndarray:
+        return item_levels(self.monitoring)
+
+    def transfers_by_state(self, weights: np.ndarray | None = None) -> dict[str, int]:
+        w = self.n if weights is None else weights
+        totals = np.bincount(self.state_idx, weights=w, minlength=len(self.states))
         return {s: int(t) for s, t in zip(self.states, totals)}
 
     def transfers_by_state_and_type(self) -> dict[str, list[int]]:
-        """Per state: [ordinary transfers, high-profile transfers] the model used."""
+        """Per state: [ordinary, high-profile] observations the model used."""
         k = len(self.states)
         hp = self.high_profile.astype(bool)
         ordinary = np.bincount(self.state_idx[~hp], weights=self.n[~hp], minlength=k)
@@ -43,28 +69,40 @@ class Design:
         return {s: [int(o), int(h)] for s, o, h in zip(self.states, ordinary, high)}
 
 
-def build_design(rows: CaseRows, x: np.ndarray | None = None, *, detection: bool = False) -> Design:
-    """Collapse the rows the model uses into Binomial patterns.
+def observations(rows: CaseRows, x: np.ndarray | None = None, *, detection: bool = True) -> pd.DataFrame:
+    """One record per (row, observation): whole-promise rows once, item-coded rows once per item.
 
-    Face value (``detection=False``): transfers with a known outcome; breaches are breaches.
-    Monitoring-aware: every transfer, including those with no known outcome; breaches are the
-    reported ones, and the model itself accounts for those that were never reported.
+    Columns: row (input position), state, hp, x, mask, mon, h, b, u. Face value (``detection=False``):
+    unknown outcomes are dropped, and aggregate rows count every transfer without a reported breach
+    as honoured (the face-value reading).
     """
-    n_all = rows.n_transfers + (rows.n_unknown if detection else 0)
-    use = n_all > 0
-    if not use.any():
-        raise ValueError("no row can be fitted: every row is not transferred, unknown, or has zero transfers")
-    x_all = np.zeros(len(rows.state_code)) if x is None else np.asarray(x, dtype=float)
-    frame = pd.DataFrame({
-        "state": rows.state[use],
-        "hp": rows.high_profile[use].astype(float),
-        "x": x_all[use],
-        "mask": rows.assurance_mask[use],
-        "level": rows.verification[use],
-        "n": n_all[use],
-        "r": rows.n_breaches[use],
-    })
-    g = frame.groupby(["state", "hp", "x", "mask", "level"], sort=True, as_index=False)[["n", "r"]].sum()
+    n = len(rows.state_code)
+    x_all = np.zeros(n) if x is None else np.asarray(x, dtype=float)
+    items = rows.has_items
+    h = rows.n_honored if detection else rows.n_face_honored
+    u = rows.n_unknown if detection else np.zeros(n, dtype=np.int64)
+    whole = pd.DataFrame({"row": np.arange(n), "state": rows.state, "hp": rows.high_profile.astype(float),
+                          "x": x_all, "mask": rows.assurance_mask, "mon": rows.monitoring,
+                          "h": h, "b": rows.n_breaches, "u": u})[~items]
+    r, g = np.nonzero(rows.item_status >= 0)
+    st = rows.item_status[r, g]
+    per_item = pd.DataFrame({"row": r, "state": rows.state[r], "hp": rows.high_profile[r].astype(float),
+                             "x": x_all[r], "mask": (1 << g).astype(np.int64), "mon": rows.monitoring[r],
+                             "h": (st == 1).astype(np.int64), "b": (st == 2).astype(np.int64),
+                             "u": (st == 0).astype(np.int64) * int(detection)})
+    obs = pd.concat([whole, per_item], ignore_index=True)
+    return obs[(obs["h"] + obs["b"] + obs["u"]) > 0].sort_values(["row", "mask"], kind="stable").reset_index(drop=True)
+
+
+def build_design(rows: CaseRows, x: np.ndarray | None = None, *, detection: bool = True,
+                 x_center: float = 0.0) -> Design:
+    """Collapse the observations the model uses into patterns (``x`` is centred on ``x_center``)."""
+    obs = observations(rows, x, detection=detection)
+    if obs.empty:
+        raise ValueError("no row can be fitted: every row is not transferred, has zero transfers"
+                         + ("" if detection else ", or has no known outcome"))
+    obs["x"] = obs["x"] - x_center
+    g = obs.groupby(["state", "hp", "x", "mask", "mon"], sort=True, as_index=False)[["h", "b", "u"]].sum()
     states = tuple(sorted(g["state"].unique()))
     mask = g["mask"].to_numpy(dtype=np.int64)
     return Design(
@@ -72,8 +110,10 @@ def build_design(rows: CaseRows, x: np.ndarray | None = None, *, detection: bool
         state_idx=np.searchsorted(np.array(states), g["state"].to_numpy(dtype=str)),
         high_profile=g["hp"].to_numpy(dtype=float),
         x=g["x"].to_numpy(dtype=float),
-        assurance=((mask[:, None] >> np.arange(len(ASSURANCE_GROUPS))) & 1).astype(float),
-        verification=g["level"].to_numpy(dtype=np.int64),
-        n=g["n"].to_numpy(dtype=np.int64),
-        breaches=g["r"].to_numpy(dtype=np.int64),
+        assurance=((mask[:, None] >> np.arange(N_ITEMS)) & 1).astype(float),
+        monitoring=g["mon"].to_numpy(dtype=np.int64),
+        counts=g[["h", "b", "u"]].to_numpy(dtype=np.int64),
     )
+
+
+assert len(MONITORING_LEVELS) == 3 and VERIFICATION_LEVELS[:3] == MONITORING_LEVELS

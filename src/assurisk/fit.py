@@ -22,6 +22,17 @@ def _fmt(v, spec: str) -> str:
     return "n/a" if v is None else format(v, spec)
 
 
+def _typical(fit, draws, rows) -> np.ndarray:
+    """P(honoured) draws for a state with the record's average effect (state effects set to zero)."""
+    from dataclasses import replace
+
+    zero = replace(draws, state_effect=np.zeros_like(draws.state_effect),
+                   state_high_profile_effect=np.zeros_like(draws.state_high_profile_effect))
+    pat = fit._patterns(rows, zero)
+    pat = replace(pat, x=np.zeros_like(pat.x))  # at the record's mean covariate
+    return scoring.probability_draws(zero, pat, pat.row_pattern)
+
+
 class Fit:
     """A fitted assurance-compliance model.
 
@@ -29,8 +40,10 @@ class Fit:
     for scoring; ``idata`` is the full ArviZ DataTree (loaded on first use for saved fits).
     """
 
-    def __init__(self, draws: PosteriorDraws, meta: dict, *, idata=None, path: str | Path | None = None):
+    def __init__(self, draws: PosteriorDraws, meta: dict, *, idata=None, path: str | Path | None = None,
+                 prior: PosteriorDraws | None = None):
         self.draws = draws
+        self.prior = prior  # draws from the prior: the prior's own P(honoured) for every cell
         self.meta = meta
         self._idata = idata
         self.path = Path(path) if path is not None else None
@@ -85,7 +98,17 @@ class Fit:
         return scoring.score_rows(
             df, rows, self.draws, covariate=self._covariate(), state_counts=self.state_counts,
             state_type_counts=self.state_type_counts, converged=self.converged, interval=q,
+            prior=self.prior, x_center=self.x_center,
         )
+
+    @property
+    def x_center(self) -> float:
+        """The covariate value the model is centred on (the record's mean), in world-standardised units."""
+        return float(self.meta["spec"].get("x_center", 0.0))
+
+    def _patterns(self, table, draws):
+        _, rows = contract.parse(table, "score")
+        return scoring.find_patterns(rows, draws, self._covariate(), self.x_center)
 
     def probability_draws(self, table) -> np.ndarray:
         """Posterior draws of P(honoured): an array of shape (draws, rows), for contrasts and plots.
@@ -93,9 +116,56 @@ class Fit:
         For example, the ordinary-minus-high-profile difference for one state is
         ``d = fit.probability_draws([ordinary_row, high_profile_row]); d[:, 0] - d[:, 1]``.
         """
-        _, rows = contract.parse(table, "score")
-        pat = scoring.find_patterns(rows, self.draws, self._covariate())
+        pat = self._patterns(table, self.draws)
         return scoring.probability_draws(self.draws, pat, pat.row_pattern)
+
+    def prior_probability_draws(self, table) -> np.ndarray:
+        """Draws of P(honoured) under the prior alone (shape (prior draws, rows)): what the model says
+        before seeing the record, for comparison with :meth:`probability_draws`."""
+        if self.prior is None:
+            raise RuntimeError("this fit carries no prior draws")
+        pat = self._patterns(table, self.prior)
+        return scoring.probability_draws(self.prior, pat, pat.row_pattern)
+
+    def item_probabilities(self, table) -> pd.DataFrame:
+        """Posterior mean P(item kept) for every promise item, per row (columns ``p_kept_<item>``).
+
+        The whole promise is kept only if every promised item is: ``p_honored`` is the posterior mean
+        of the product over the row's promised items, never more than its least likely item.
+        """
+        from .draws import _log_expit, item_logit
+
+        df, rows = contract.parse(table, "score")
+        pat = scoring.find_patterns(rows, self.draws, self._covariate(), self.x_center)
+        p = np.exp(_log_expit(item_logit(self.draws, pat.cells(self.draws)))).mean(axis=0)  # (patterns, items)
+        cols = {f"p_kept_{g}": p[pat.row_pattern, k] for k, g in enumerate(contract.ASSURANCE_GROUPS)}
+        return pd.DataFrame(cols, index=df.index)
+
+    def case_type_contrast(self, state: str | None = None, **question) -> dict:
+        """Ordinary minus high-profile P(honoured) for one question, posterior and prior side by side.
+
+        ``state`` None gives a typical state (the record's average effect). Returns the posterior mean
+        difference and interval, P(ordinary better) under the posterior and under the prior, and the
+        contraction 1 - var(post)/var(prior) of the difference.
+        """
+        row = dict(question, receiving_state=state or (self.draws.states[0]))
+        rows = [dict(row, case_type="ordinary"), dict(row, case_type="high_profile")]
+        if state is None:
+            post = _typical(self, self.draws, rows)
+            prior = _typical(self, self.prior, rows) if self.prior is not None else None
+        else:
+            post = self.probability_draws(rows)
+            prior = self.prior_probability_draws(rows) if self.prior is not None else None
+        d = post[:, 0] - post[:, 1]
+        out = {"state": state or "typical state", "difference_mean": float(d.mean()),
+               "difference_lower": float(np.quantile(d, 0.05)), "difference_upper": float(np.quantile(d, 0.95)),
+               "p_ordinary_better": float((d > 0).mean()), "p_ordinary_better_prior": None,
+               "difference_mean_prior": None, "contraction": None}
+        if prior is not None:
+            dp = prior[:, 0] - prior[:, 1]
+            out.update(p_ordinary_better_prior=float((dp > 0).mean()), difference_mean_prior=float(dp.mean()),
+                       contraction=float(1 - d.var() / dp.var()) if dp.var() > 0 else None)
+        return out
 
     def _covariate(self):
         if not self.uses_covariate:
@@ -115,9 +185,11 @@ class Fit:
         import arviz_stats as azs
 
         var_names = kwargs.pop("var_names", [n for n in ("intercept", "sigma_state", "beta_high_profile",
-                                                         "sigma_state_high_profile", "beta_pts", "assurance_effect",
-                                                         "detection", "state_effect", "state_high_profile_effect")
+                                                         "beta_high_profile_treatment", "sigma_state_high_profile",
+                                                         "beta_pts", "item_effect", "deterrence_effect", "detection",
+                                                         "verification", "state_effect", "state_high_profile_effect")
                                              if n in self.idata.posterior.data_vars])
+        kwargs.setdefault("ci_prob", 0.9)  # one interval convention: 90%, as in scores
         return azs.summary(self.idata, var_names=var_names, **kwargs)
 
     def save(self, path: str | Path) -> Path:

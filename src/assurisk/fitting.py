@@ -23,10 +23,13 @@ from .design import build_design
 from .draws import PosteriorDraws
 from .errors import ConvergenceWarning, InputError
 from .fit import Fit, _fmt
-from .model import ASSURANCE_PARAM, DETECTION_PARAM, SCALAR_PARAMS, STATE_PARAMS, build_model
+from .model import (ASSURANCE_PARAM, DETECTION_PARAM, DETERRENCE_PARAM, LATENT_PARAMS, SCALAR_PARAMS, STATE_PARAMS,
+                    VERIFICATION_PARAM, build_model)
 from .priors import Priors
 from .storage import model_id, sha256_file
 
+PRIOR_DRAWS = 2000  # prior draws kept in every fit: the prior's P(honoured) to +-0.01 (MC error)
+KEPT_PARAMS = SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM, DETERRENCE_PARAM, DETECTION_PARAM, VERIFICATION_PARAM)
 R_HAT_MAX = 1.01
 ESS_MIN = 400
 COVARIATES = ("pts", None)
@@ -64,8 +67,7 @@ def compute_diagnostics(idata) -> dict:
     import arviz_stats as azs
 
     post = idata.posterior.to_dataset()
-    names = [n for n in SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM, DETECTION_PARAM, "z_state",
-                                                      "z_state_high_profile") if n in post]
+    names = [n for n in KEPT_PARAMS + LATENT_PARAMS if n in post and n != ASSURANCE_PARAM and n != DETERRENCE_PARAM]
     post = post[names]
 
     def extreme(ds, fn):
@@ -83,15 +85,15 @@ def compute_diagnostics(idata) -> dict:
     }
 
 
-def convergence_problems(diag: dict) -> list[str]:
+def convergence_problems(diag: dict, ess_min: int = ESS_MIN) -> list[str]:
     out = []
     if diag["r_hat_max"] is None:
         out.append("R-hat cannot be computed (it needs at least 2 chains)")
     elif not diag["r_hat_max"] <= R_HAT_MAX:
         out.append(f"max R-hat {diag['r_hat_max']:.3f} > {R_HAT_MAX}")
     for key, label in (("ess_bulk_min", "bulk"), ("ess_tail_min", "tail")):
-        if diag[key] is None or not diag[key] >= ESS_MIN:
-            out.append(f"min {label} ESS {_fmt(diag[key], '.0f')} < {ESS_MIN}")
+        if diag[key] is None or not diag[key] >= ess_min:
+            out.append(f"min {label} ESS {_fmt(diag[key], '.0f')} < {ess_min}")
     if diag["divergences"]:
         out.append(f"{diag['divergences']} divergent transitions")
     return out
@@ -99,7 +101,8 @@ def convergence_problems(diag: dict) -> list[str]:
 
 def _versions() -> dict:
     out = {"python": platform.python_version()}
-    for pkg in ("numpy", "pandas", "pymc", "pytensor", "arviz", "arviz-stats", "xarray", "nutpie", "h5netcdf"):
+    for pkg in ("numpy", "scipy", "pandas", "pymc", "pytensor", "numba", "llvmlite", "arviz", "arviz-base",
+                "arviz-stats", "xarray", "nutpie", "h5netcdf", "h5py"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -108,15 +111,18 @@ def _versions() -> dict:
     return out
 
 
-def fit(cases, *, covariates: str | None = "pts", detection: bool = True, priors: Priors | None = None, draws: int = 1000,
-        tune: int = 1000, chains: int = 4, seed: int | None = None, target_accept: float = 0.95,
-        sampler: str | None = None, progressbar: bool = False) -> Fit:
+def fit(cases, *, covariates: str | None = "pts", detection: bool = True, deterrence: bool = False,
+        priors: Priors | None = None, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int | None = None,
+        target_accept: float = 0.95, sampler: str | None = None, progressbar: bool = False) -> Fit:
     """Fit the model of assurance compliance to a case table.
 
-    ``detection=True`` (default) is the monitoring-aware model: a breach enters the record only with
-    a probability that depends on how verifiable compliance was (monitoring, or a public court
-    record) and on the case type, so "no breach reported" is not read as "honoured".
-    ``detection=False`` is the face-value model, which drops transfers with no known outcome.
+    ``detection=True`` (default) is the monitoring-aware model with three outcomes per transfer:
+    verified as kept, breach reported, or nothing known. A breach enters the record, and a kept
+    promise is shown to be kept, only with probabilities that depend on how verifiable each promised
+    item was (monitoring, or a public court record) and on the case type, so "no breach reported" is
+    not read as "honoured". ``detection=False`` is the face-value model, which drops transfers with
+    no known outcome. ``deterrence=True`` lets monitoring change compliance itself (by default the
+    model assumes it does not: monitoring changes only what is seen).
     ``covariates="pts"`` adds the standardised Political Terror Scale of the receiving state in the
     year of transfer; ``None`` treats states as exchangeable groups. ``seed=None`` draws a seed and
     records it, so every fit can be re-run exactly. ``sampler`` is ``"nutpie"`` (default when
@@ -138,15 +144,21 @@ def fit(cases, *, covariates: str | None = "pts", detection: bool = True, priors
     if sampler not in ("nutpie", "pymc"):
         raise InputError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
 
-    if not isinstance(detection, bool):
-        raise InputError(f"detection must be True or False, got {detection!r}")
+    for name, v in (("detection", detection), ("deterrence", deterrence), ("progressbar", progressbar)):
+        if not isinstance(v, bool):
+            raise InputError(f"{name} must be True or False, got {v!r}")
+    if deterrence and not detection:
+        raise InputError("deterrence=True needs the monitoring-aware model (detection=True)")
+    if not isinstance(target_accept, (int, float)) or isinstance(target_accept, bool) or not 0 < target_accept < 1:
+        raise InputError(f"target_accept must be a number strictly between 0 and 1, got {target_accept!r}")
 
     df, rows = contract.parse(cases, "fit", require_year=covariates == "pts")
     x = None
-    likelihood = ("reported breaches ~ Binomial(all transfers, (1 - p) * detection); unknown outcomes count as "
-                  "'no breach reported'" if detection else
-                  "breaches ~ Binomial(transfers with a known outcome, 1 - p); unknown outcomes excluded")
-    spec: dict = {"covariates": covariates, "detection": detection, "unseen_policy": "population_predictive",
+    likelihood = ("(verified kept, breach reported, unknown) ~ Multinomial(transfers; prod p*w, 1 - prod(1 - (1-p)*d), "
+                  "rest); items of a promise independent given state and case type" if detection else
+                  "breaches ~ Binomial(transfers with a known outcome, 1 - prod p); unknown outcomes excluded")
+    spec: dict = {"covariates": covariates, "detection": detection, "deterrence": deterrence,
+                  "structure": "item_product_v2", "unseen_policy": "population_predictive_per_state",
                   "priors": priors.to_dict(), "likelihood": likelihood,
                   "defaults": {"assurance_types": contract.DEFAULT_ASSURANCE, "monitoring": contract.DEFAULT_MONITORING}}
     if covariates == "pts":
@@ -154,14 +166,19 @@ def fit(cases, *, covariates: str | None = "pts", detection: bool = True, priors
 
         pts = bundled_pts()
         x, found = pts.standardized(rows.state, rows.year)
-        used = (rows.n_transfers + (rows.n_unknown if detection else 0)) > 0
+        used = (rows.n_transfers if detection else rows.n_face_honored + rows.n_breaches) > 0
         missing = sorted({str(s) for s in rows.state[used & ~found]})
         if missing:
             warnings.warn(f"no PTS score for {', '.join(missing)}: their covariate is set to the world average "
                           "(scores for them carry covariate_imputed=True)", stacklevel=2)
         spec.update(pts_center=pts.center, pts_scale=pts.scale, pts_source="Political Terror Scale 2024 release")
+    x_center = 0.0
+    if x is not None:
+        used = (rows.n_transfers if detection else rows.n_face_honored + rows.n_breaches) > 0
+        x_center = round(float(np.average(x[used], weights=rows.n_transfers[used] if detection else None)), 6) if used.any() else 0.0
+        spec["x_center"] = x_center
     try:
-        design = build_design(rows, x, detection=detection)
+        design = build_design(rows, x, detection=detection, x_center=x_center)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     unknown_beliefs = sorted(set(priors.state_beliefs) - set(design.states))
@@ -169,15 +186,21 @@ def fit(cases, *, covariates: str | None = "pts", detection: bool = True, priors
         raise InputError(f"Priors.state_beliefs names {unknown_beliefs}, which have no fitted transfers in this table")
     state_x = None
     if covariates == "pts":
-        state_x = pts.standardized(np.array(design.states), np.full(len(design.states), np.nan))[0]
+        state_x = pts.standardized(np.array(design.states), np.full(len(design.states), np.nan))[0] - x_center
 
     pm = _import_pymc()
-    model = build_model(design, priors, use_covariate=covariates == "pts", detection=detection, state_x=state_x)
+    model = build_model(design, priors, use_covariate=covariates == "pts", detection=detection,
+                        deterrence=deterrence, state_x=state_x)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, os.cpu_count() or 1),
                           random_seed=int(seed), nuts_sampler=sampler, target_accept=target_accept,
                           progressbar=progressbar, model=model)
+        prior_tree = pm.sample_prior_predictive(draws=PRIOR_DRAWS, model=model, random_seed=int(seed) + 1)
+        ppc = pm.sample_posterior_predictive(idata, model=model, random_seed=int(seed) + 2, progressbar=False)
+    for name in ("prior", "prior_predictive"):
+        idata[name] = prior_tree[name]
+    idata["posterior_predictive"] = ppc["posterior_predictive"]
     diag = compute_diagnostics(idata)
     problems = convergence_problems(diag)
     if problems:
@@ -194,16 +217,60 @@ def fit(cases, *, covariates: str | None = "pts", detection: bool = True, priors
         "spec": spec,
         "sampler": {"name": sampler, "draws": draws, "tune": tune, "chains": chains, "seed": int(seed),
                     "target_accept": target_accept, "numba_fastmath": bool(pytensor.config.numba__fastmath)},
-        "data": {"sha256": digest, "source": source, "n_rows": len(df), "n_fitted_rows": int(((rows.n_transfers + rows.n_unknown * detection) > 0).sum()),
-                 "n_transfers": int(design.n.sum()), "n_breaches": int(design.breaches.sum()),
-                 "n_unknown": int(rows.n_unknown.sum()), "state_transfers": design.transfers_by_state(),
-                 "state_type_transfers": design.transfers_by_state_and_type()},
+        "data": _data_summary(df, rows, design, detection, digest, source),
         "diagnostics": diag,
         "converged": not problems,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": _versions(),
     }
-    post = idata.posterior.to_dataset()
-    arrays = {n: post[n].values for n in SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM, DETECTION_PARAM) if n in post}
-    return Fit(PosteriorDraws.from_arrays(arrays, design.states, seed), meta, idata=idata)
+    draws_post = draws_of_group(idata.posterior.to_dataset(), design.states, seed)
+    draws_prior = draws_of_group(idata.prior.to_dataset(), design.states, seed)
+    add_log_likelihood(idata, df, rows, draws_post, x, x_center, detection, chains)
+    return Fit(draws_post, meta, idata=idata, prior=draws_prior)
+
+
+def draws_of_group(ds, states, seed) -> PosteriorDraws:
+    """PosteriorDraws from an xarray Dataset (posterior or prior group)."""
+    return PosteriorDraws.from_arrays({n: ds[n].values for n in KEPT_PARAMS if n in ds}, states, seed)
+
+
+def case_labels(df) -> list[str]:
+    """Coordinates for per-case arrays: ``case_id`` when the table has unique ones, else ``row N``."""
+    if "case_id" in df.columns:
+        ids = df["case_id"].astype(str).str.strip()
+        if ids.is_unique and (ids != "").all():
+            return ids.tolist()
+    return [f"row {i + 1}" for i in range(len(df))]
+
+
+def add_log_likelihood(idata, df, rows, draws: PosteriorDraws, x, x_center, detection: bool, chains: int) -> None:
+    """Pointwise log-likelihood per fitted case (summed over its items), labelled by case, in place.
+
+    Computed with the scorer's NumPy algebra, so ``az.loo(fit.idata)`` leaves out whole cases.
+    """
+    import xarray as xr
+
+    from .loglik import case_log_likelihood
+
+    ll, used = case_log_likelihood(rows, draws, x, x_center, detection)
+    labels = np.asarray(case_labels(df), dtype=object)[used]
+    ll = ll.reshape(chains, -1, ll.shape[-1])
+    idata["log_likelihood"] = xr.DataTree(xr.Dataset({"outcomes": (("chain", "draw", "case"), ll)},
+                                                     coords={"case": labels.astype(str)}))
+
+
+def _data_summary(df, rows, design, detection: bool, digest: str, source: str) -> dict:
+    """What the fit was made from, with counts by case type, verification and outcome (for reports)."""
+    n_used = rows.n_transfers if detection else rows.n_face_honored + rows.n_breaches
+    used = n_used > 0
+    hp = rows.high_profile
+    return {"sha256": digest, "source": source, "n_rows": len(df), "n_fitted_rows": int(used.sum()),
+            "n_transfers": int(n_used.sum()),
+            "n_breaches": int(rows.n_breaches[used].sum()), "n_honored_verified": int(rows.n_honored[used].sum()),
+            "n_unknown": int(rows.n_unknown.sum()), "n_item_coded_rows": int((rows.has_items & used).sum()),
+            "n_ordinary_transfers": int(rows.n_transfers[used & ~hp].sum()),
+            "n_ordinary_known": int((rows.n_honored + rows.n_breaches)[used & ~hp].sum()),
+            "state_transfers": {s: int(n_used[rows.state == s].sum()) for s in design.states},
+            "state_type_transfers": {s: [int(n_used[(rows.state == s) & ~hp].sum()),
+                                         int(n_used[(rows.state == s) & hp].sum())] for s in design.states}}
 

@@ -16,38 +16,66 @@ from .errors import InputError
 VERIFICATION_LEVELS = ("none", "consular", "independent", "public_record")
 CASE_TYPES = ("ordinary", "high_profile")
 
-# Prior mean chance that a breach is reported, and how many "pseudo-cases" of confidence (a + b).
-# An unmonitored breach of an ordinary prisoner rarely surfaces; a prominent detainee is followed by
-# NGOs and press; consular visits and independent monitors see more; a sentence or trial is public.
-DEFAULT_DETECTION_MEANS = {
-    ("none", "ordinary"): 0.15, ("none", "high_profile"): 0.35,
-    ("consular", "ordinary"): 0.50, ("consular", "high_profile"): 0.60,
-    ("independent", "ordinary"): 0.75, ("independent", "high_profile"): 0.80,
-    ("public_record", "ordinary"): 0.85, ("public_record", "high_profile"): 0.90,
+# Beta(a, b) priors per verification level and case type (ordinary, high-profile). Neither family is
+# identified by the record alone; the three-outcome likelihood bounds them (a reported breach rate
+# cannot exceed detection; a verified-kept rate cannot exceed verification). Every a, b >= 1, so no
+# prior has infinite density at 0 or 1 (that made refits diverge).
+# Detection: P(a breach is reported | breach). An unmonitored breach of an ordinary prisoner rarely
+# surfaces; a prominent detainee is followed by NGOs and press; visits and monitors see more; a
+# sentence or trial is public.
+DEFAULT_DETECTION = {
+    ("none", "ordinary"): (1.0, 4.0), ("none", "high_profile"): (2.0, 2.0),
+    ("consular", "ordinary"): (2.0, 2.0), ("consular", "high_profile"): (3.0, 2.0),
+    ("independent", "ordinary"): (3.5, 1.5), ("independent", "high_profile"): (4.5, 1.5),
+    ("public_record", "ordinary"): (6.8, 1.2), ("public_record", "high_profile"): (9.0, 1.0),
 }
-DEFAULT_DETECTION_CONCENTRATION = 10.0
+# Verification: P(a kept promise is positively shown to be kept | kept): the codebook's `honored`.
+DEFAULT_VERIFICATION = {
+    ("none", "ordinary"): (1.0, 6.0), ("none", "high_profile"): (1.0, 3.0),
+    ("consular", "ordinary"): (2.0, 2.0), ("consular", "high_profile"): (2.0, 2.0),
+    ("independent", "ordinary"): (3.0, 2.0), ("independent", "high_profile"): (3.5, 1.5),
+    ("public_record", "ordinary"): (4.8, 1.2), ("public_record", "high_profile"): (6.8, 1.2),
+}
+DEFAULT_DETECTION_MEANS = {k: a / (a + b) for k, (a, b) in DEFAULT_DETECTION.items()}
+
+
+def _keyed(table: dict) -> dict[str, tuple[float, float]]:
+    return {f"{lv}/{ct}": (float(a), float(b)) for (lv, ct), (a, b) in table.items()}
 
 
 def _default_detection() -> dict[str, tuple[float, float]]:
-    k = DEFAULT_DETECTION_CONCENTRATION
-    return {f"{lv}/{ct}": (round(m * k, 6), round((1 - m) * k, 6)) for (lv, ct), m in DEFAULT_DETECTION_MEANS.items()}
+    return _keyed(DEFAULT_DETECTION)
+
+
+def _default_verification() -> dict[str, tuple[float, float]]:
+    return _keyed(DEFAULT_VERIFICATION)
 
 
 @dataclass(frozen=True)
 class Priors:
-    """Normal means/sds, half-normal scales, Beta detection priors and optional per-state beliefs."""
+    """Normal means/sds, half-normal scales, Beta detection/verification priors, optional state beliefs.
 
-    intercept_mu: float = 0.0  # log-odds of honouring for an ordinary case in an average state
-    intercept_sigma: float = 1.5  # 90% of prior mass for that probability lies in about (0.08, 0.92)
-    sigma_state: float = 1.0  # half-normal scale of between-state spread
+    The intercept is the log-odds that one promised item is kept for a case that occurs: an ordinary
+    case, a torture promise, a state with the record's average effect, at the record's mean covariate.
+    Case-type and item effects get comparable weakly-informative scales, so neither decides the
+    ordinary-versus-high-profile answer by itself.
+    """
+
+    intercept_mu: float = 0.0  # logit P(torture promise kept), ordinary case, average state
+    intercept_sigma: float = 1.0  # with the state spread, P(kept) is spread over (0.1, 0.9) without piling at 0 or 1
+    sigma_state: float = 0.75  # half-normal scale of between-state spread
     high_profile_mu: float = 0.0  # no prior lean on whether high-profile cases fare better or worse
-    high_profile_sigma: float = 1.0
+    high_profile_sigma: float = 1.0  # case-type effect on every item
+    high_profile_treatment_sigma: float = 1.0  # extra case-type effect on items no court record shows
     sigma_state_high_profile: float = 0.5  # half-normal scale of state-specific case-type differences
-    pts_mu: float = 0.0  # effect of one world-wide SD of the PTS mean; no prior lean on its sign
-    pts_sigma: float = 1.0
-    assurance_sigma: float = 0.5  # sd of the effect of each promised item (torture, death penalty, ...)
+    pts_mu: float = 0.0  # effect of one world-wide SD of the covariate; no prior lean on its sign
+    pts_sigma: float = 0.5
+    assurance_sigma: float = 1.5  # sd of each item's effect relative to the torture promise
+    deterrence_sigma: float = 0.5  # sd of the effect of monitoring on compliance (only with deterrence=True)
     # "level/case_type" -> (a, b) of a Beta prior on P(breach reported | breach)
     detection: dict = field(default_factory=_default_detection)
+    # "level/case_type" -> (a, b) of a Beta prior on P(kept promise verified as kept | kept)
+    verification: dict = field(default_factory=_default_verification)
     # ISO3 -> (mu, sigma): an expert's belief about logit P(honoured), ordinary case, torture promise
     state_beliefs: dict = field(default_factory=dict)
     # the statements behind any elicited setting, kept so every result can show them
@@ -55,7 +83,7 @@ class Priors:
 
     def __post_init__(self):
         for f in fields(self):
-            if f.name in ("detection", "state_beliefs", "elicitation"):
+            if f.name in ("detection", "verification", "state_beliefs", "elicitation"):
                 continue
             v = getattr(self, f.name)
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
@@ -63,11 +91,13 @@ class Priors:
             if (f.name.startswith("sigma") or f.name.endswith("sigma")) and v <= 0:
                 raise InputError(f"Priors.{f.name} is a scale and must be > 0, got {v!r}")
         want = {f"{lv}/{ct}" for lv in VERIFICATION_LEVELS for ct in CASE_TYPES}
-        if set(self.detection) != want:
-            raise InputError(f"Priors.detection needs exactly the keys {sorted(want)}; got {sorted(self.detection)}")
-        for k, ab in self.detection.items():
-            if len(ab) != 2 or not all(isinstance(x, (int, float)) and math.isfinite(x) and x > 0 for x in ab):
-                raise InputError(f"Priors.detection[{k!r}] must be two positive numbers (Beta a, b), got {ab!r}")
+        for name in ("detection", "verification"):
+            table = getattr(self, name)
+            if not isinstance(table, dict) or set(table) != want:
+                raise InputError(f"Priors.{name} needs exactly the keys {sorted(want)}; got {sorted(table)}")
+            for k, ab in table.items():
+                if len(ab) != 2 or not all(isinstance(x, (int, float)) and math.isfinite(x) and x > 0 for x in ab):
+                    raise InputError(f"Priors.{name}[{k!r}] must be two positive numbers (Beta a, b), got {ab!r}")
         from .codes import iso3166_alpha3
 
         for s, ms in self.state_beliefs.items():
@@ -76,9 +106,17 @@ class Priors:
             if len(ms) != 2 or not math.isfinite(ms[0]) or not ms[1] > 0:
                 raise InputError(f"Priors.state_beliefs[{s!r}] must be (mu, sigma > 0) on the log-odds scale, got {ms!r}")
 
+    def beta_table(self, name: str):
+        """(levels x case types x 2) array of the Beta parameters of ``detection`` or ``verification``."""
+        import numpy as np
+
+        table = getattr(self, name)
+        return np.array([[table[f"{lv}/{ct}"] for ct in CASE_TYPES] for lv in VERIFICATION_LEVELS], dtype=float)
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["detection"] = {k: [float(a), float(b)] for k, (a, b) in sorted(self.detection.items())}
+        d["verification"] = {k: [float(a), float(b)] for k, (a, b) in sorted(self.verification.items())}
         d["state_beliefs"] = {k: [float(m), float(s)] for k, (m, s) in sorted(self.state_beliefs.items())}
         d["elicitation"] = [dict(e) for e in self.elicitation]
         return {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in d.items()}
@@ -89,8 +127,9 @@ class Priors:
         if unknown:
             raise InputError(f"unknown prior setting(s) {sorted(unknown)}; known: {[f.name for f in fields(cls)]}")
         d = dict(d)
-        if "detection" in d:
-            d["detection"] = {k: tuple(v) for k, v in d["detection"].items()}
+        for name in ("detection", "verification"):
+            if name in d:
+                d[name] = {k: tuple(v) for k, v in d[name].items()}
         if "state_beliefs" in d:
             d["state_beliefs"] = {k: tuple(v) for k, v in d["state_beliefs"].items()}
         if "elicitation" in d:
@@ -99,6 +138,10 @@ class Priors:
 
     def detection_mean(self, level: str, case_type: str) -> float:
         a, b = self.detection[f"{level}/{case_type}"]
+        return a / (a + b)
+
+    def verification_mean(self, level: str, case_type: str) -> float:
+        a, b = self.verification[f"{level}/{case_type}"]
         return a / (a + b)
 
     # --- expert statements -> priors ----------------------------------------------------------

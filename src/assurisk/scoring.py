@@ -1,7 +1,7 @@
 """NumPy scoring: posterior probability that an assurance is honoured, for many rows at once.
 
-Rows are reduced to their distinct (state, case type, covariate) patterns; the linear predictor is
-computed as a (draws x patterns) array, summarised, and broadcast back to the rows. No loop runs
+Rows are reduced to their distinct (state, case type, covariate, promise, monitoring) patterns; the
+probabilities are computed as (draws x patterns x items) arrays, summarised, and broadcast back to the rows. No loop runs
 over rows or draws (only over blocks of patterns, to bound memory), and nothing here imports
 PyMC, PyTensor, ArviZ or xarray.
 """
@@ -14,23 +14,35 @@ import numpy as np
 import pandas as pd
 
 from . import contract
-from .draws import PosteriorDraws
+from .draws import Cells, PosteriorDraws, cells_for, log_p_kept, outcome_probabilities
 from .errors import InputError
 
 BLOCK_ELEMENTS = 4_000_000  # draws x patterns evaluated at once (~32 MB of float64)
+
+
+PRIOR_SD_RATIO = 0.7  # prior_dominated: posterior sd of logit P(honoured) at least this share of the prior's ...
+PRIOR_SHIFT = 0.5  # ... and the posterior mean within this many prior sds of the prior mean
+SCORE_COLUMNS = ("p_honored", "p_honored_lower", "p_honored_upper", "p_breach", "p_breach_unreported",
+                 "p_breach_given_unreported", "p_honored_prior", "prior_dominated", "state_seen", "n_state_cases",
+                 "n_state_type_cases", "covariate_imputed", "converged")
 
 
 @dataclass(frozen=True)
 class Patterns:
     """Distinct case patterns and, for every input row, which pattern it is."""
 
-    state_idx: np.ndarray  # index into draws.states, or -1 for an unseen state
+    state_idx: np.ndarray  # index into draws.states, or -1 - j for unseen_codes[j]
     high_profile: np.ndarray  # float 0/1
-    x: np.ndarray  # standardised covariate
-    assurance: np.ndarray  # (patterns x 5) 0/1 promised items
-    verification: np.ndarray  # int index into VERIFICATION_LEVELS
+    x: np.ndarray  # centred, standardised covariate
+    assurance: np.ndarray  # (patterns x items) 0/1 promised items
+    monitoring: np.ndarray  # int index into MONITORING_LEVELS
     covariate_found: np.ndarray  # bool
     row_pattern: np.ndarray  # int, per input row
+    unseen_codes: tuple = ()  # codes of the states the fit has not seen, in the order state_idx refers to
+
+    def cells(self, draws: PosteriorDraws, cols=slice(None)) -> Cells:
+        return cells_for(draws, self.state_idx[cols], self.high_profile[cols], self.x[cols],
+                         self.assurance[cols], self.monitoring[cols], self.unseen_codes)
 
 
 def check_interval(interval) -> float:
@@ -43,58 +55,58 @@ def check_interval(interval) -> float:
     return q
 
 
-def _expit(eta: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-eta))
-
-
 def probability_draws(draws: PosteriorDraws, pat: Patterns, cols: slice | np.ndarray = slice(None)) -> np.ndarray:
-    """P(honoured) for each posterior draw (rows) and pattern (columns)."""
-    a_new, b_new = draws.unseen_effects()
-    a_ext = np.concatenate([draws.state_effect, a_new[:, None]], axis=1)
-    b_ext = np.concatenate([draws.state_high_profile_effect, b_new[:, None]], axis=1)
-    idx = pat.state_idx[cols]
-    idx = np.where(idx < 0, a_ext.shape[1] - 1, idx)
-    hp = pat.high_profile[cols][None, :]
-    eta = (
-        draws.intercept[:, None]
-        + a_ext[:, idx]
-        + (draws.beta_high_profile[:, None] + b_ext[:, idx]) * hp
-        + draws.beta_pts[:, None] * pat.x[cols][None, :]
-        + draws.assurance_effect @ pat.assurance[cols].T
-    )
-    return _expit(eta)
+    """P(whole promise honoured) for each draw (rows) and pattern (columns)."""
+    return np.exp(log_p_kept(draws, pat.cells(draws, cols)))
 
 
-def unreported_share(draws: PosteriorDraws, pat: Patterns) -> np.ndarray:
-    """Posterior mean chance that a breach goes unreported under each pattern's verification (NaN: face value)."""
-    if draws.detection is None:
-        return np.full(len(pat.state_idx), np.nan)
-    d_mean = draws.detection.mean(axis=0)  # (levels, case types)
-    return 1.0 - d_mean[pat.verification, pat.high_profile.astype(np.int64)]
-
-
-def summarize(draws: PosteriorDraws, pat: Patterns, interval: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Posterior mean and central interval per pattern, computed in blocks to bound memory."""
-    n_pat = len(pat.state_idx)
-    mean = np.empty(n_pat)
-    lower = np.empty(n_pat)
-    upper = np.empty(n_pat)
-    tails = [(1.0 - interval) / 2.0, (1.0 + interval) / 2.0]
-    step = max(1, BLOCK_ELEMENTS // draws.n_draws)
+def _block(draws: PosteriorDraws, n_pat: int):
+    step = max(1, BLOCK_ELEMENTS // (draws.n_draws * len(contract.ASSURANCE_GROUPS)))
     for start in range(0, n_pat, step):
-        sl = slice(start, min(start + step, n_pat))
-        p = probability_draws(draws, pat, sl)
-        mean[sl] = p.mean(axis=0)
-        lower[sl], upper[sl] = np.quantile(p, tails, axis=0)
-    return mean, lower, upper
+        yield slice(start, min(start + step, n_pat))
 
 
-def find_patterns(rows: contract.CaseRows, draws: PosteriorDraws, covariate) -> Patterns:
+def summarize(draws: PosteriorDraws, pat: Patterns, interval: float, prior: PosteriorDraws | None = None) -> dict:
+    """Per pattern: posterior mean and central interval of P(honoured), the detection quantities, and
+    (with ``prior``) the prior mean and the prior-dominated flag. Computed in blocks to bound memory."""
+    n_pat = len(pat.state_idx)
+    out = {k: np.full(n_pat, np.nan) for k in ("mean", "lower", "upper", "unreported", "given_unreported", "prior_mean")}
+    out["prior_dominated"] = np.zeros(n_pat, dtype=bool)
+    tails = [(1.0 - interval) / 2.0, (1.0 + interval) / 2.0]
+    for sl in _block(draws, n_pat):
+        probs = outcome_probabilities(draws, pat.cells(draws, sl))
+        p = probs["kept"]
+        out["mean"][sl] = p.mean(axis=0)
+        out["lower"][sl], out["upper"][sl] = np.quantile(p, tails, axis=0)
+        if draws.detection is not None:
+            breach = (1.0 - p).mean(axis=0)
+            rep = probs["breach_reported"].mean(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out["unreported"][sl] = np.where(breach > 0, 1.0 - rep / breach, 0.0)
+                out["given_unreported"][sl] = np.where(rep < 1, (breach - rep) / (1.0 - rep), 0.0)
+        if prior is not None:
+            lp_post = log_p_kept(draws, pat.cells(draws, sl))
+            lp_prior = log_p_kept(prior, pat.cells(prior, sl))
+            out["prior_mean"][sl] = np.exp(lp_prior).mean(axis=0)
+            z_post, z_prior = _logit_from_log(lp_post), _logit_from_log(lp_prior)
+            sd_prior = z_prior.std(axis=0)
+            out["prior_dominated"][sl] = ((z_post.std(axis=0) >= PRIOR_SD_RATIO * sd_prior)
+                                          & (np.abs(z_post.mean(axis=0) - z_prior.mean(axis=0)) <= PRIOR_SHIFT * sd_prior))
+    return out
+
+
+def _logit_from_log(log_p: np.ndarray) -> np.ndarray:
+    """logit(p) from log(p), stable for p near 0 and 1."""
+    return log_p - np.log(-np.expm1(np.minimum(log_p, -1e-300)))
+
+
+def find_patterns(rows: contract.CaseRows, draws: PosteriorDraws, covariate, x_center: float = 0.0) -> Patterns:
     """Reduce rows to distinct patterns; ``covariate`` is a PTSTable or None (model without covariate)."""
     s_code, s_uniq = rows.state_code, rows.state_levels
     seen_lookup = {s: i for i, s in enumerate(draws.states)}
-    s_seen_idx = np.array([seen_lookup.get(s, -1) for s in s_uniq], dtype=np.int64)
+    unseen = tuple(sorted({str(s) for s in s_uniq if s not in seen_lookup}))
+    unseen_lookup = {s: -1 - j for j, s in enumerate(unseen)}
+    s_seen_idx = np.array([seen_lookup.get(s, unseen_lookup.get(s, 0)) for s in s_uniq], dtype=np.int64)
 
     if covariate is None:
         pair_code, pair_state, x_pair, found_pair = s_code, np.arange(len(s_uniq)), None, None
@@ -104,11 +116,12 @@ def find_patterns(rows: contract.CaseRows, draws: PosteriorDraws, covariate) -> 
         pair_uniq = np.asarray(pair_uniq)
         pair_state = pair_uniq // len(y_uniq)
         x_pair, found_pair = covariate.standardized(s_uniq[pair_state], np.asarray(y_uniq, float)[pair_uniq % len(y_uniq)])
+        x_pair = x_pair - x_center
 
     n_groups = len(contract.ASSURANCE_GROUPS)
-    n_levels = len(contract.VERIFICATION_LEVELS)
+    n_levels = len(contract.MONITORING_LEVELS)
     key = ((pair_code.astype(np.int64) * 2 + rows.high_profile.astype(np.int64)) * (1 << n_groups)
-           + rows.assurance_mask) * n_levels + rows.verification
+           + rows.assurance_mask) * n_levels + rows.monitoring
     pat_code, pat_uniq = pd.factorize(key)
     pat_uniq = np.asarray(pat_uniq)
     level = pat_uniq % n_levels
@@ -121,31 +134,43 @@ def find_patterns(rows: contract.CaseRows, draws: PosteriorDraws, covariate) -> 
         high_profile=hp.astype(float),
         x=np.zeros(n_pat) if x_pair is None else x_pair[pat_pair],
         assurance=((mask[:, None] >> np.arange(n_groups)) & 1).astype(float),
-        verification=level.astype(np.int64),
+        monitoring=level.astype(np.int64),
         covariate_found=np.ones(n_pat, bool) if found_pair is None else found_pair[pat_pair],
         row_pattern=pat_code,
+        unseen_codes=unseen,
     )
 
 
 def score_rows(df: pd.DataFrame, rows: contract.CaseRows, draws: PosteriorDraws, *, covariate,
                state_counts: dict[str, int], state_type_counts: dict[str, list[int]], converged: bool,
-               interval: float) -> pd.DataFrame:
-    """The input rows with the score columns appended (existing columns of the same name are replaced)."""
-    pat = find_patterns(rows, draws, covariate)
-    mean, lower, upper = summarize(draws, pat, interval)
-    counts = np.array([state_counts.get(s, 0) for s in draws.states] + [0], dtype=np.int64)
-    type_counts = np.array([state_type_counts.get(s, [0, 0]) for s in draws.states] + [[0, 0]], dtype=np.int64)
+               interval: float, prior: PosteriorDraws | None = None, x_center: float = 0.0) -> pd.DataFrame:
+    """The input rows with the score columns appended (existing columns of the same name are replaced).
+
+    The columns are the same for every model; a value a model cannot give (the detection quantities of
+    the face-value model, the prior columns of a fit without prior draws) is missing (NaN / <NA>).
+    """
+    pat = find_patterns(rows, draws, covariate, x_center)
+    s = summarize(draws, pat, interval, prior)
+    seen = pat.state_idx >= 0
+    idx = np.where(seen, pat.state_idx, 0)
+    counts = np.array([state_counts.get(x, 0) for x in draws.states] or [0], dtype=np.int64)
+    type_counts = np.array([state_type_counts.get(x, [0, 0]) for x in draws.states] or [[0, 0]], dtype=np.int64)
     r = pat.row_pattern
     out = df.copy()
-    out["p_honored"] = mean[r]
-    out["p_honored_lower"] = lower[r]
-    out["p_honored_upper"] = upper[r]
-    out["p_breach"] = 1.0 - mean[r]
-    if draws.detection is not None:
-        out["p_breach_unreported"] = unreported_share(draws, pat)[r]
-    out["state_seen"] = pat.state_idx[r] >= 0
-    out["n_state_cases"] = counts[pat.state_idx[r]]
-    out["n_state_type_cases"] = type_counts[pat.state_idx, pat.high_profile.astype(np.int64)][r]
+    out["p_honored"] = s["mean"][r]
+    out["p_honored_lower"] = s["lower"][r]
+    out["p_honored_upper"] = s["upper"][r]
+    out["p_breach"] = 1.0 - s["mean"][r]
+    out["p_breach_unreported"] = s["unreported"][r]
+    out["p_breach_given_unreported"] = s["given_unreported"][r]
+    out["p_honored_prior"] = s["prior_mean"][r]
+    flag = pd.array(s["prior_dominated"][r], dtype="boolean")
+    if prior is None:
+        flag[:] = pd.NA
+    out["prior_dominated"] = flag
+    out["state_seen"] = seen[r]
+    out["n_state_cases"] = np.where(seen, counts[idx], 0)[r]
+    out["n_state_type_cases"] = np.where(seen, type_counts[idx, pat.high_profile.astype(np.int64)], 0)[r]
     out["covariate_imputed"] = ~pat.covariate_found[r]
     out["converged"] = bool(converged)
     return out

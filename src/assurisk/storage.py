@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,9 @@ import numpy as np
 from ._version import FIT_FORMAT, __version__
 from .draws import PosteriorDraws
 from .errors import FitFileError
-from .model import ASSURANCE_PARAM, DETECTION_PARAM, SCALAR_PARAMS, STATE_PARAMS
+from .contract import ASSURANCE_GROUPS, MONITORING_LEVELS
+from .model import (ASSURANCE_PARAM, DETECTION_PARAM, DETERRENCE_PARAM, SCALAR_PARAMS, STATE_PARAMS,
+                    VERIFICATION_PARAM)
 
 META_ATTR = "assurisk_meta"
 FORMAT_ATTR = "assurisk_format"
@@ -30,25 +31,39 @@ def model_id(spec: dict) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def write_fit(idata, meta: dict, path: str | Path) -> Path:
-    """Write the DataTree with ``meta`` in its root attributes, atomically."""
+COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
+
+
+def _encoding(tree) -> dict:
+    """Compress every array of more than a few values (a fit shrinks about twofold)."""
+    enc = {}
+    for node in tree.subtree:
+        e = {k: dict(COMPRESSION) for k, v in node.dataset.data_vars.items() if v.ndim >= 1 and v.size > 16}
+        if e:
+            enc[node.path] = e
+    return enc
+
+
+def write_fit(idata, meta: dict, path: str | Path, *, overwrite: bool = True) -> Path:
+    """Write the DataTree with ``meta`` in its root attributes, atomically (see :mod:`assurisk.safe_write`)."""
+    from .safe_write import atomic_write, check_destination
+
     path = Path(path)
     if path.suffix not in (".nc", ".nc4", ".h5"):
         raise FitFileError(f"fit files are netCDF; give a path ending in .nc (got {str(path)!r})")
-    if not path.parent.is_dir():
-        raise FitFileError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist")
+    check_destination(path, overwrite=overwrite, streamable=False)
     tree = idata.copy()
     tree.attrs = {k: v for k, v in tree.attrs.items() if isinstance(v, (str, int, float))}
     tree.attrs[FORMAT_ATTR] = FIT_FORMAT
     tree.attrs[META_ATTR] = json.dumps(meta, sort_keys=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tree.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    for group in ("prior_predictive", "posterior_predictive"):  # counts of transfers: small integers
+        if group in tree.children:
+            ds = tree[group].to_dataset()
+            tree[group] = ds.assign({k: v.astype("int32") for k, v in ds.data_vars.items()
+                                     if np.issubdtype(v.dtype, np.integer)})
+    encoding = _encoding(tree)
+    return atomic_write(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf", encoding=encoding),
+                        overwrite=overwrite, streamable=False)
 
 
 def _open_h5(path: Path):
@@ -107,36 +122,58 @@ def _read_meta(f, path: Path) -> dict:
     return meta
 
 
-def read_draws(path: str | Path) -> tuple[PosteriorDraws, dict]:
-    """Posterior draws and metadata with h5py only (fast, light: the scoring path)."""
+def _group_draws(f, group: str, meta: dict, path: Path, states=None) -> tuple[dict, list[str]]:
+    """Parameter arrays of one group (posterior or prior), checked for presence, shape and finiteness."""
+    if group not in f:
+        raise FitFileError(f"{str(path)!r} is damaged: it has no {group} group")
+    g = f[group]
+    names = [n for n in SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM,)
+             if n != "beta_pts" or meta["spec"]["covariates"]]
+    if meta["spec"]["detection"]:
+        names += [DETECTION_PARAM, VERIFICATION_PARAM]
+    if meta["spec"].get("deterrence"):
+        names.append(DETERRENCE_PARAM)
+    absent = [n for n in names if n not in g]
+    if absent:
+        raise FitFileError(f"{str(path)!r} is damaged: its {group} lacks {absent}")
+    if states is None:
+        if "state" not in g:
+            raise FitFileError(f"{str(path)!r} is damaged: its {group} has no state coordinate")
+        states = [s.decode() if isinstance(s, bytes) else str(s) for s in g["state"][()]]
+    lead = g["intercept"].shape
+    if len(lead) != 2:
+        raise FitFileError(f"{str(path)!r} is damaged: intercept has shape {lead}, expected (chain, draw)")
+    expected = {n: lead for n in SCALAR_PARAMS if n in names}
+    expected.update({n: lead + (len(states),) for n in STATE_PARAMS})
+    expected[ASSURANCE_PARAM] = lead + (len(ASSURANCE_GROUPS),)
+    expected[DETERRENCE_PARAM] = lead + (len(MONITORING_LEVELS),)
+    expected[DETECTION_PARAM] = expected[VERIFICATION_PARAM] = lead + (4, 2)
+    arrays = {}
+    for n in names:
+        if g[n].shape != expected[n]:  # checked before reading, so a hostile shape allocates nothing
+            raise FitFileError(f"{str(path)!r} is damaged: {group} {n} has shape {g[n].shape}, expected {expected[n]}")
+        a = g[n][()]
+        if not np.issubdtype(a.dtype, np.floating) or not np.all(np.isfinite(a)):
+            raise FitFileError(f"{str(path)!r} is damaged: {group} {n} holds non-finite or non-float values")
+        arrays[n] = a
+    return arrays, states
+
+
+def read_draws(path: str | Path, *, with_prior: bool = False):
+    """Posterior draws and metadata with h5py only (fast, light: the scoring path).
+
+    With ``with_prior`` also the prior draws (for the prior columns of scores): (posterior, meta, prior).
+    """
     path = Path(path)
     with _open_h5(path) as f:
         meta = _read_meta(f, path)
-        if "posterior" not in f:
-            raise FitFileError(f"{str(path)!r} is damaged: it has no posterior group")
-        post = f["posterior"]
-        names = [n for n in SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM,)
-                 if n != "beta_pts" or meta["spec"]["covariates"]]
-        if meta["spec"]["detection"]:
-            names.append(DETECTION_PARAM)
-        absent = [n for n in names if n not in post]
-        if absent:
-            raise FitFileError(f"{str(path)!r} is damaged: its posterior lacks {absent}")
-        arrays = {n: post[n][()] for n in names}
-        states = [s.decode() if isinstance(s, bytes) else str(s) for s in post["state"][()]]
-    shapes = {n: a.shape for n, a in arrays.items()}
-    chains_draws = arrays["intercept"].shape
-    expected = {n: chains_draws + (len(states),) for n in STATE_PARAMS}
-    expected[ASSURANCE_PARAM] = chains_draws + (5,)
-    if DETECTION_PARAM in arrays:
-        expected[DETECTION_PARAM] = chains_draws + (4, 2)
-    for n, shape in expected.items():
-        if shapes[n] != shape:
-            raise FitFileError(f"{str(path)!r} is damaged: {n} has shape {shapes[n]}, expected {shape}")
-    for n, a in arrays.items():
-        if not np.all(np.isfinite(a)):
-            raise FitFileError(f"{str(path)!r} is damaged: {n} holds non-finite values")
-    return PosteriorDraws.from_arrays(arrays, states, meta["sampler"]["seed"]), meta
+        arrays, states = _group_draws(f, "posterior", meta, path)
+        prior = None
+        if with_prior:
+            p_arrays, _ = _group_draws(f, "prior", meta, path, states)
+            prior = PosteriorDraws.from_arrays(p_arrays, states, meta["sampler"]["seed"])
+    post = PosteriorDraws.from_arrays(arrays, states, meta["sampler"]["seed"])
+    return (post, meta, prior) if with_prior else (post, meta)
 
 
 def read_datatree(path: str | Path):

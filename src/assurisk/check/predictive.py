@@ -1,85 +1,130 @@
-"""Predictive checks: PSIS-LOO, LOO-PIT, leave-one-out Brier and log scores against simple baselines.
+"""Predictive checks: PSIS-LOO against simple baselines, grouped posterior predictive checks, LOO-PIT.
 
-The unit is one transfer the model used; the outcome is whether it shows a (reported) breach, which is
-what both the model and the baselines predict. Aggregated patterns are expanded back to transfers.
+The unit is one observation the model used: one transfer's whole promise, or one item of a transfer
+coded item by item (aggregate rows are expanded to their transfers). The outcome has three values:
+verified kept (0), breach reported (1), nothing known (2); the face-value model has only the first two.
+Baselines predict the same three-way outcome from group frequencies, each refitted without the
+observation it predicts.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, stats
+import pandas as pd
+from scipy import stats
 
+from ..design import COURT_ITEM, N_ITEMS
+from ..draws import cells_for, outcome_probabilities
 from . import replay
 
+SMOOTHING = 1.0  # pseudo-observations per category (Dirichlet(1, 1, 1) prior on group frequencies)
 
-def transfers(spec: replay.ModelSpec) -> tuple[np.ndarray, np.ndarray]:
-    """(pattern index, outcome) for every transfer: outcome 1 = (reported) breach."""
+
+def units(spec: replay.ModelSpec) -> pd.DataFrame:
+    """One row per transfer-level observation: pattern, outcome (0 kept-verified, 1 breach, 2 unknown)."""
     d = spec.design
     pat = np.repeat(np.arange(d.n_patterns), d.n)
     first = np.concatenate([[0], np.cumsum(d.n)[:-1]])
-    y = (np.arange(len(pat)) - first[pat] < d.breaches[pat]).astype(int)
-    return pat, y
+    k = np.arange(len(pat)) - first[pat]
+    h, b = d.counts[pat, 0], d.counts[pat, 1]
+    y = np.where(k < h, 0, np.where(k < h + b, 1, 2))
+    court = (d.assurance[pat] * ~COURT_ITEM[None, :]).sum(axis=1) == 0
+    level = np.where(court, 3, d.monitoring[pat])
+    return pd.DataFrame({"pattern": pat, "y": y, "state": d.state_idx[pat], "hp": d.high_profile[pat].astype(int),
+                         "court_only": court.astype(int), "level": level})
+
+
+def transfers(spec: replay.ModelSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(pattern index, outcome) for every observation: outcome 1 = (reported) breach, else 0."""
+    u = units(spec)
+    return u["pattern"].to_numpy(), (u["y"].to_numpy() == 1).astype(int)
+
+
+def unit_probabilities(draws, spec: replay.ModelSpec, pat: np.ndarray) -> np.ndarray:
+    """(draws x units x 3) probabilities of the three outcomes."""
+    d = spec.design
+    c = cells_for(draws, d.state_idx, d.high_profile, d.x, d.assurance, d.monitoring)
+    pr = outcome_probabilities(draws, c)
+    if spec.detection:
+        p = np.stack([pr["verified_kept"], pr["breach_reported"],
+                      np.clip(1 - pr["verified_kept"] - pr["breach_reported"], 0, 1)], axis=-1)
+    else:
+        p = np.stack([1 - pr["breach_reported"], pr["breach_reported"], np.zeros_like(pr["kept"])], axis=-1)
+    return np.clip(p[:, pat], 1e-300, 1.0)
 
 
 def loo(fit, spec: replay.ModelSpec) -> dict:
-    """PSIS-LOO of the fitted model, pointwise LOO probabilities, and Pareto-k diagnostics."""
+    """PSIS-LOO of the fitted model per observation, pointwise LOO probabilities, Pareto-k diagnostics."""
     import arviz_stats as azs
     import xarray as xr
 
-    pat, y = transfers(spec)
-    q = replay.prob_observed_breach(fit.draws, spec.design)[:, pat]  # (draws x transfers)
-    ll = np.where(y == 1, np.log(q), np.log1p(-q))
+    u = units(spec)
+    y = u["y"].to_numpy()
+    p = unit_probabilities(fit.draws, spec, u["pattern"].to_numpy())
+    ll = np.log(np.take_along_axis(p, y[None, :, None], axis=2)[..., 0])
     chains = fit.meta["sampler"]["chains"]
-    ll = ll.reshape(chains, -1, len(y))
     tree = xr.DataTree.from_dict({"posterior": xr.Dataset({"intercept": (("chain", "draw"), fit.draws.intercept.reshape(chains, -1))}),
-                                  "log_likelihood": xr.Dataset({"breach": (("chain", "draw", "obs"), ll)})})
-    res = azs.loo(tree, pointwise=True)
+                                  "log_likelihood": xr.Dataset({"obs": (("chain", "draw", "unit"), ll.reshape(chains, -1, len(y)))})})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        res = azs.loo(tree, pointwise=True)
     elpd_i = np.asarray(res.elpd_i).ravel()
     k = np.asarray(res.pareto_k).ravel()
-    p_loo = np.where(y == 1, np.exp(elpd_i), 1 - np.exp(elpd_i))  # LOO P(breach)
+    # LOO predictive distribution over the three outcomes, by importance weights from PSIS
+    log_w = -ll - np.max(-ll, axis=0)
+    w = np.exp(log_w)
+    w /= w.sum(axis=0)
+    p_loo = np.einsum("su,suk->uk", w, p)
     return {"elpd_loo": float(res.elpd), "se": float(res.se), "p_loo": float(res.p),
             "pareto_k_max": float(k.max()), "n_pareto_k_over_0.7": int((k > 0.7).sum()),
-            "y": y, "p_breach_loo": p_loo, "pattern": pat}
+            "y": y, "p_loo_outcomes": p_loo, "elpd_i": elpd_i, "units": u}
 
 
-def _logistic_loo(x: np.ndarray, y: np.ndarray, prior_sd: float = 2.5) -> np.ndarray:
-    """Leave-one-out P(y=1) from a logistic regression on x alone (ridge = Normal(0, 2.5) prior, MAP)."""
-    out = np.empty(len(y))
-    for i in range(len(y)):
-        keep = np.arange(len(y)) != i
+def _group_loo(u: pd.DataFrame, keys: list[str], n_cat: int) -> np.ndarray:
+    """Leave-one-out outcome probabilities from Dirichlet-smoothed frequencies within groups."""
+    y = u["y"].to_numpy()
+    onehot = np.eye(3)[y][:, :n_cat]
+    if keys:
+        g = u.groupby(keys).ngroup().to_numpy()
+    else:
+        g = np.zeros(len(u), dtype=int)
+    totals = np.zeros((g.max() + 1, n_cat))
+    np.add.at(totals, g, onehot)
+    counts = totals[g] - onehot + SMOOTHING
+    p = counts / counts.sum(axis=1, keepdims=True)
+    return np.pad(p, ((0, 0), (0, 3 - n_cat)))
 
-        def nll(w):
-            eta = w[0] + w[1] * x[keep]
-            return np.sum(np.logaddexp(0, eta) - y[keep] * eta) + (w @ w) / (2 * prior_sd**2)
 
-        w = optimize.minimize(nll, np.zeros(2), method="BFGS").x
-        out[i] = 1 / (1 + np.exp(-(w[0] + w[1] * x[i])))
-    return out
-
-
-def baselines(spec: replay.ModelSpec, pat: np.ndarray, y: np.ndarray, smoothing: float = 2.0) -> dict[str, np.ndarray]:
-    """Leave-one-out P(breach) from three simple rules (each refitted without the case it predicts)."""
-    d = spec.design
-    n = len(y)
-    total = y.sum()
-    glob = (total - y + 0.5) / (n - 1 + 1.0)  # Jeffreys-smoothed rate of all other transfers
-    state = d.state_idx[pat]
-    k_s = np.bincount(state, weights=y, minlength=len(d.states))[state] - y
-    n_s = np.bincount(state, minlength=len(d.states))[state] - 1
-    per_state = (k_s + smoothing * glob) / (n_s + smoothing)
-    out = {"global rate": glob, "per-state smoothed rate": per_state}
-    if spec.use_covariate:
-        out["logistic on PTS alone"] = _logistic_loo(d.x[pat], y)
-    return out
+def baselines(spec: replay.ModelSpec, u: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Named simple rules, each predicting the three-way outcome without the observation it predicts."""
+    n_cat = 3 if spec.detection else 2
+    return {
+        "global rate": _group_loo(u, [], n_cat),
+        "per-state rate": _group_loo(u, ["state"], n_cat),
+        "one-bit rule: every promised item shown by an open court?": _group_loo(u, ["court_only"], n_cat),
+        "verification level x case type rates": _group_loo(u, ["level", "hp"], n_cat),
+    }
 
 
 def scores(p: np.ndarray, y: np.ndarray) -> dict:
-    p = np.clip(p, 1e-12, 1 - 1e-12)
-    return {"brier": float(np.mean((y - p) ** 2)), "log_score": float(np.mean(np.where(y == 1, np.log(p), np.log1p(-p))))}
+    """Mean log score and multi-category Brier score of outcome probabilities ``p`` (units x 3)."""
+    p = np.clip(p, 1e-12, 1.0)
+    onehot = np.eye(3)[y]
+    return {"log_score": float(np.mean(np.log(p[np.arange(len(y)), y]))),
+            "brier": float(np.mean(np.sum((p - onehot) ** 2, axis=1))),
+            "elpd": float(np.sum(np.log(p[np.arange(len(y)), y])))}
+
+
+def compare(elpd_model: np.ndarray, p_base: np.ndarray, y: np.ndarray) -> dict:
+    """Paired difference in elpd (model minus baseline) with its standard error."""
+    diff = elpd_model - np.log(np.clip(p_base[np.arange(len(y)), y], 1e-12, 1.0))
+    return {"elpd_diff": float(diff.sum()), "se": float(np.sqrt(len(diff)) * diff.std(ddof=1))}
 
 
 def loo_pit(p_breach: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
-    """Randomised LOO-PIT for a binary outcome, and the KS test p-value against uniform."""
+    """Randomised LOO-PIT for the binary 'breach reported' outcome, and the KS p-value against uniform."""
     u = np.random.default_rng(seed).random(len(y))
     p0 = 1 - p_breach
     pit = np.where(y == 1, p0 + u * p_breach, u * p0)
@@ -93,17 +138,71 @@ def reliability(p: np.ndarray, y: np.ndarray, bins: int = 5) -> list[dict]:
              "n": int((which == b).sum())} for b in range(bins) if (which == b).any()]
 
 
+GROUPINGS = {"verification x case type": ["level", "hp"], "state": ["state"]}
+
+
+def grouped_ppc(fit, spec: replay.ModelSpec, u: pd.DataFrame, seed: int = 0, n_rep: int = 1000) -> list[dict]:
+    """Posterior predictive check of reported breaches and verified-kept counts per group.
+
+    For each group, the observed count against replicated counts from posterior draws; p is the
+    two-sided tail probability (min(2 * min(P(rep <= obs), P(rep >= obs)), 1)). A group fails at p < 0.05.
+    """
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, fit.draws.n_draws, n_rep)
+    p = unit_probabilities(fit.draws.subset(idx), spec, u["pattern"].to_numpy())  # (rep, units, 3)
+    cum = np.cumsum(p, axis=2)
+    draw = rng.random(p.shape[:2])[..., None]
+    y_rep = (draw > cum).sum(axis=2)  # (rep, units)
+    y = u["y"].to_numpy()
+    out = []
+    for gname, keys in GROUPINGS.items():
+        for key, sub in u.groupby(keys):
+            cols = sub.index.to_numpy()
+            for outcome, label in ((1, "breaches reported"), (0, "verified kept")):
+                obs = int((y[cols] == outcome).sum())
+                rep = (y_rep[:, cols] == outcome).sum(axis=1)
+                pval = float(min(1.0, 2 * min((rep <= obs).mean(), (rep >= obs).mean())))
+                out.append({"grouping": gname, "group": _label(spec, keys, key), "n": int(len(cols)),
+                            "statistic": label, "observed": obs, "predicted_mean": float(rep.mean()),
+                            "p": pval, "passed": bool(pval >= 0.05)})
+    return out
+
+
+def _label(spec, keys, key) -> str:
+    from ..contract import VERIFICATION_LEVELS
+
+    key = key if isinstance(key, tuple) else (key,)
+    parts = []
+    for k, v in zip(keys, key):
+        if k == "state":
+            parts.append(spec.design.states[int(v)])
+        elif k == "level":
+            parts.append(VERIFICATION_LEVELS[int(v)])
+        elif k == "hp":
+            parts.append("high_profile" if v else "ordinary")
+    return " / ".join(parts)
+
+
 def predictive_checks(fit, spec: replay.ModelSpec, seed: int = 0) -> dict:
     res = loo(fit, spec)
-    y, p = res["y"], res["p_breach_loo"]
+    y, p, u = res["y"], res["p_loo_outcomes"], res["units"]
     table = {"model (PSIS-LOO)": scores(p, y)}
-    for name, pb in baselines(spec, res["pattern"], y).items():
+    versus = {}
+    for name, pb in baselines(spec, u).items():
         table[name] = scores(pb, y)
-    pit, ks_p = loo_pit(p, y, seed)
+        versus[name] = compare(res["elpd_i"], pb, y)
+    pit, ks_p = loo_pit(p[:, 1], (y == 1).astype(int), seed)
+    ppc = grouped_ppc(fit, spec, u, seed)
     return {
-        "n_transfers": int(len(y)), "n_breaches_observed": int(y.sum()),
+        "n_units": int(len(y)), "n_breaches_observed": int((y == 1).sum()), "n_verified_kept": int((y == 0).sum()),
         "elpd_loo": res["elpd_loo"], "elpd_se": res["se"], "p_loo": res["p_loo"],
         "pareto_k_max": res["pareto_k_max"], "n_pareto_k_over_0.7": res["n_pareto_k_over_0.7"],
-        "scores": table, "loo_pit": pit.tolist(), "loo_pit_ks_p": ks_p,
-        "reliability": reliability(p, y),
+        "scores": table, "model_minus_baseline": versus,
+        "model_level_with_every_baseline": bool(all(v["elpd_diff"] + 2 * v["se"] >= 0 for v in versus.values())),
+        "grouped_ppc": ppc, "grouped_ppc_failures": int(sum(not r["passed"] for r in ppc)),
+        "loo_pit": pit.tolist(), "loo_pit_ks_p": ks_p,
+        "reliability": reliability(p[:, 1], (y == 1).astype(int)),
     }
+
+
+assert N_ITEMS == len(COURT_ITEM)

@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import scoring
-from ..contract import VERIFICATION_LEVELS
-from ..design import Design
-from ..draws import PosteriorDraws
-from ..model import ASSURANCE_PARAM, DETECTION_PARAM, SCALAR_PARAMS, STATE_PARAMS
-from ..priors import CASE_TYPES, Priors
+from ..design import Design, item_levels
+from ..draws import PosteriorDraws, outcome_probabilities
+from ..model import (ASSURANCE_PARAM, DETECTION_PARAM, DETERRENCE_PARAM, SCALAR_PARAMS, STATE_PARAMS,
+                     VERIFICATION_PARAM)
+from ..priors import Priors
 
-KEPT = SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM, DETECTION_PARAM)
+KEPT = SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM, DETERRENCE_PARAM, DETECTION_PARAM, VERIFICATION_PARAM)
 
 
 @dataclass(frozen=True)
@@ -34,38 +34,59 @@ class RefitSettings:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What is needed to rebuild a fit's model: design, priors and the two switches."""
+    """What is needed to rebuild a fit's model exactly: design, priors, switches and the states' covariates."""
 
     design: Design
     priors: Priors
     use_covariate: bool
     detection: bool
+    deterrence: bool = False
+    state_x: tuple | None = None  # per state, the centred covariate used by priors.state_beliefs
 
     def key(self) -> str:
         shape = (self.design.states, self.design.assurance.shape[1])
-        blob = json.dumps([self.priors.to_dict(), self.use_covariate, self.detection, repr(shape)], sort_keys=True)
+        blob = json.dumps([self.priors.to_dict(), self.use_covariate, self.detection, self.deterrence,
+                           self.state_x, repr(shape)], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    def build(self):
+        from ..model import build_model
+
+        sx = None if self.state_x is None else np.asarray(self.state_x, dtype=float)
+        return build_model(self.design, self.priors, use_covariate=self.use_covariate, detection=self.detection,
+                           deterrence=self.deterrence, state_x=sx)
 
 
 def spec_from_fit(fit) -> ModelSpec:
-    """Rebuild the fitted design from the data the fit file carries (constant_data, observed_data)."""
+    """Rebuild the fitted design from the data the fit file carries (constant_data)."""
     tree = fit.idata
     cd = tree["constant_data"].to_dataset()
-    od = tree["observed_data"].to_dataset()
+    if "counts" in cd:
+        counts = cd["counts"].values.astype(np.int64)
+    else:  # face value: known outcomes only
+        b = cd["n_breaches"].values.astype(np.int64)
+        counts = np.stack([cd["n_known"].values.astype(np.int64) - b, b, np.zeros_like(b)], axis=1)
     design = Design(
         states=tuple(str(s) for s in tree.posterior.to_dataset()["state"].values),
         state_idx=cd["state_idx"].values.astype(np.int64),
         high_profile=cd["high_profile"].values.astype(float),
         x=cd["x"].values.astype(float),
         assurance=cd["promised"].values.astype(float),
-        verification=cd["verification_idx"].values.astype(np.int64),
-        n=cd["n_transfers"].values.astype(np.int64),
-        breaches=od["breaches"].values.astype(np.int64),
+        monitoring=cd["monitoring_idx"].values.astype(np.int64),
+        counts=counts,
     )
-    return ModelSpec(design, Priors.from_dict(fit.meta["spec"]["priors"]), fit.uses_covariate, fit.uses_detection)
+    spec = fit.meta["spec"]
+    state_x = None
+    priors = Priors.from_dict(spec["priors"])
+    if priors.state_beliefs and fit.uses_covariate:
+        from ..covariates import bundled_pts
+
+        x = bundled_pts().standardized(np.array(design.states), np.full(len(design.states), np.nan))[0]
+        state_x = tuple(float(v) for v in x - float(spec.get("x_center", 0.0)))
+    return ModelSpec(design, priors, fit.uses_covariate, fit.uses_detection, bool(spec.get("deterrence", False)), state_x)
 
 
-def design_for(spec: ModelSpec, table, covariate, *, detection: bool) -> Design | None:
+def design_for(spec: ModelSpec, table, covariate, *, detection: bool, x_center: float = 0.0) -> Design | None:
     """Design of another case table (or another likelihood), indexed into the fitted model's states.
 
     Returns None when the table has a state the fitted model does not know (it cannot reuse the model).
@@ -75,7 +96,7 @@ def design_for(spec: ModelSpec, table, covariate, *, detection: bool) -> Design 
 
     _, rows = contract.parse(table, "fit", require_year=spec.use_covariate)
     x = covariate.standardized(rows.state, rows.year)[0] if spec.use_covariate else None
-    d = build_design(rows, x, detection=detection)
+    d = build_design(rows, x, detection=detection, x_center=x_center)
     lookup = {s: i for i, s in enumerate(spec.design.states)}
     if not set(d.states) <= set(lookup):
         return None
@@ -85,21 +106,24 @@ def design_for(spec: ModelSpec, table, covariate, *, detection: bool) -> Design 
 def patterns_of(design: Design) -> scoring.Patterns:
     n = design.n_patterns
     return scoring.Patterns(state_idx=design.state_idx, high_profile=design.high_profile, x=design.x,
-                            assurance=design.assurance, verification=design.verification,
+                            assurance=design.assurance, monitoring=design.monitoring,
                             covariate_found=np.ones(n, bool), row_pattern=np.arange(n))
 
 
+def outcome_probs(draws: PosteriorDraws, design: Design) -> dict[str, np.ndarray]:
+    """(draws x patterns) kept, verified_kept and breach_reported probabilities."""
+    pat = patterns_of(design)
+    return outcome_probabilities(draws, pat.cells(draws))
+
+
 def prob_honoured(draws: PosteriorDraws, design: Design) -> np.ndarray:
-    """(draws x patterns) P(honoured)."""
-    return scoring.probability_draws(draws, patterns_of(design))
+    """(draws x patterns) P(whole promise honoured)."""
+    return outcome_probs(draws, design)["kept"]
 
 
 def prob_observed_breach(draws: PosteriorDraws, design: Design) -> np.ndarray:
     """(draws x patterns) probability that a transfer shows a (reported) breach in the record."""
-    q = 1.0 - prob_honoured(draws, design)
-    if draws.detection is not None:
-        q = q * draws.detection[:, design.verification, design.high_profile.astype(np.int64)]
-    return q
+    return outcome_probs(draws, design)["breach_reported"]
 
 
 def prior_draws(spec: ModelSpec, n: int, rng: np.random.Generator) -> PosteriorDraws:
@@ -109,38 +133,45 @@ def prior_draws(spec: ModelSpec, n: int, rng: np.random.Generator) -> PosteriorD
         raise ValueError("prior simulation does not support state_beliefs (they are not a generative prior)")
     sigma_s = np.abs(rng.normal(0, p.sigma_state, n))
     sigma_h = np.abs(rng.normal(0, p.sigma_state_high_profile, n))
+    n_items = spec.design.assurance.shape[1]
     arrays = {
         "intercept": rng.normal(p.intercept_mu, p.intercept_sigma, n),
         "sigma_state": sigma_s,
         "beta_high_profile": rng.normal(p.high_profile_mu, p.high_profile_sigma, n),
+        "beta_high_profile_treatment": rng.normal(0, p.high_profile_treatment_sigma, n),
         "sigma_state_high_profile": sigma_h,
         "state_effect": sigma_s[:, None] * rng.standard_normal((n, k)),
         "state_high_profile_effect": sigma_h[:, None] * rng.standard_normal((n, k)),
-        ASSURANCE_PARAM: rng.normal(0, p.assurance_sigma, (n, spec.design.assurance.shape[1])),
+        ASSURANCE_PARAM: np.concatenate([np.zeros((n, 1)), rng.normal(0, p.assurance_sigma, (n, n_items - 1))], axis=1),
     }
     if spec.use_covariate:
         arrays["beta_pts"] = rng.normal(p.pts_mu, p.pts_sigma, n)
+    if spec.deterrence:
+        arrays[DETERRENCE_PARAM] = np.concatenate([np.zeros((n, 1)), rng.normal(0, p.deterrence_sigma, (n, 2))], axis=1)
     if spec.detection:
-        ab = np.array([[p.detection[f"{lv}/{ct}"] for ct in CASE_TYPES] for lv in VERIFICATION_LEVELS])
-        arrays[DETECTION_PARAM] = rng.beta(ab[..., 0], ab[..., 1], (n, 4, 2))
+        for name in (DETECTION_PARAM, VERIFICATION_PARAM):
+            ab = p.beta_table(name)
+            arrays[name] = rng.beta(ab[..., 0], ab[..., 1], (n, 4, 2))
     return PosteriorDraws.from_arrays(arrays, spec.design.states, unseen_seed=0)
 
 
-def simulate_breaches(draws: PosteriorDraws, design: Design, rng: np.random.Generator) -> np.ndarray:
-    """One simulated record per parameter set: (reported) breaches per pattern, shape (sets x patterns)."""
-    q = prob_observed_breach(draws, design)
-    return rng.binomial(np.broadcast_to(design.n, q.shape), q)
+def simulate_counts(draws: PosteriorDraws, design: Design, rng: np.random.Generator, *, detection: bool = True) -> np.ndarray:
+    """One simulated record per parameter set: (sets x patterns x 3) counts of verified kept, reported
+    breach and unknown, on the design's own numbers of transfers (face value: known outcomes only)."""
+    pr = outcome_probs(draws, design)
+    n = design.n if detection else design.counts[:, 0] + design.counts[:, 1]
+    if detection:
+        p = np.stack([pr["verified_kept"], pr["breach_reported"],
+                      np.clip(1 - pr["verified_kept"] - pr["breach_reported"], 0, 1)], axis=-1)
+    else:
+        p = np.stack([1 - pr["breach_reported"], pr["breach_reported"], np.zeros_like(pr["kept"])], axis=-1)
+    p = p / p.sum(axis=-1, keepdims=True)
+    return rng.multinomial(np.broadcast_to(n, p.shape[:2]), p)
 
 
 def subset(draws: PosteriorDraws, i: int | np.ndarray) -> PosteriorDraws:
     """Parameter set(s) ``i`` of a batch, as a PosteriorDraws."""
-    i = np.atleast_1d(i)
-    return replace(draws, intercept=draws.intercept[i], sigma_state=draws.sigma_state[i],
-                   beta_high_profile=draws.beta_high_profile[i],
-                   sigma_state_high_profile=draws.sigma_state_high_profile[i], beta_pts=draws.beta_pts[i],
-                   state_effect=draws.state_effect[i], state_high_profile_effect=draws.state_high_profile_effect[i],
-                   assurance_effect=draws.assurance_effect[i],
-                   detection=None if draws.detection is None else draws.detection[i])
+    return draws.subset(i)
 
 
 # --- refitting ------------------------------------------------------------------------------------
@@ -151,37 +182,44 @@ def _compiled(spec: ModelSpec):
     key = spec.key()
     if key not in _COMPILED:
         from ..fitting import _import_pymc
-        from ..model import build_model
 
         _import_pymc()
         import nutpie
 
-        model = build_model(spec.design, spec.priors, use_covariate=spec.use_covariate, detection=spec.detection)
-        _COMPILED[key] = nutpie.compile_pymc_model(model, backend="numba")
+        _COMPILED[key] = nutpie.compile_pymc_model(spec.build(), backend="numba")
     return _COMPILED[key]
 
 
-def _data_of(design: Design, breaches: np.ndarray) -> dict:
+def _data_of(design: Design, counts: np.ndarray) -> dict:
+    counts = np.asarray(counts, dtype=np.int64)
     return {"state_idx": design.state_idx, "high_profile": design.high_profile, "x": design.x,
-            "promised": design.assurance, "verification_idx": design.verification,
-            "n_transfers": design.n, "n_breaches": np.asarray(breaches, dtype=np.int64)}
+            "promised": design.assurance, "monitoring_idx": design.monitoring, "counts": counts,
+            "n_known": counts[:, 0] + counts[:, 1], "n_breaches": counts[:, 1]}
 
 
 def refit_chunk(spec: ModelSpec, jobs: list[tuple[Design | None, np.ndarray, int]], settings: RefitSettings) -> list[dict]:
-    """Refit the compiled model on each (design or None for the spec's, breaches, seed); runs in workers."""
+    """Refit the compiled model on each (design or None for the spec's, counts, seed); runs in workers.
+
+    Every result carries its divergences and whether its diagnostics pass, so no refit's number is
+    shown without its convergence flag.
+    """
     import nutpie
+
+    from ..fitting import compute_diagnostics, convergence_problems
 
     compiled = _compiled(spec)
     out = []
-    for design, breaches, seed in jobs:
-        data = _data_of(design if design is not None else spec.design, breaches)
-        known = {v.name for v in compiled.shared_var_keys}  # a face-value model has no verification data
-        tree = nutpie.sample(compiled.with_data(**{k: v for k, v in data.items() if k in known}), draws=settings.draws, tune=settings.tune,
-                             chains=settings.chains, cores=min(settings.chains, 2), seed=int(seed),
+    for design, counts, seed in jobs:
+        data = _data_of(design if design is not None else spec.design, counts)
+        known = {v.name for v in compiled.shared_var_keys}
+        tree = nutpie.sample(compiled.with_data(**{k: v for k, v in data.items() if k in known}), draws=settings.draws,
+                             tune=settings.tune, chains=settings.chains, cores=min(settings.chains, 2), seed=int(seed),
                              progress_bar=False, save_warmup=False)
         post = tree.posterior.to_dataset()
         res = {n: post[n].values[:, ::settings.thin].reshape(-1, *post[n].shape[2:]) for n in KEPT if n in post}
-        res["divergences"] = int(tree.sample_stats.to_dataset()["diverging"].sum())
+        diag = compute_diagnostics(tree)
+        res["divergences"] = int(diag["divergences"])
+        res["converged"] = not convergence_problems(diag, ess_min=min(400, settings.chains * settings.draws // 4))
         out.append(res)
     return out
 
@@ -198,4 +236,8 @@ def run_refits(spec: ModelSpec, jobs: list[tuple[Design | None, np.ndarray, int]
 
 
 def draws_of(result: dict, states) -> PosteriorDraws:
-    return PosteriorDraws.from_arrays({k: v for k, v in result.items() if k != "divergences"}, states, unseen_seed=0)
+    return PosteriorDraws.from_arrays({k: v for k, v in result.items() if k not in ("divergences", "converged")},
+                                      states, unseen_seed=0)
+
+
+assert item_levels  # re-exported for the checks

@@ -17,10 +17,11 @@ import pandas as pd
 from scipy import stats
 
 from ..contract import VERIFICATION_LEVELS
-from ..priors import CASE_TYPES, DEFAULT_DETECTION_CONCENTRATION, DEFAULT_DETECTION_MEANS, Priors
+from ..priors import CASE_TYPES, DEFAULT_DETECTION, Priors
 from . import predictive, replay
 
-MAIN = ["intercept", "sigma_state", "beta_high_profile", "sigma_state_high_profile", "beta_pts"]
+MAIN = ["intercept", "sigma_state", "beta_high_profile", "beta_high_profile_treatment", "sigma_state_high_profile",
+        "beta_pts"]
 
 
 def _log_prior(fit, priors: Priors) -> np.ndarray:
@@ -29,16 +30,21 @@ def _log_prior(fit, priors: Priors) -> np.ndarray:
     lp = (stats.norm.logpdf(post["intercept"], priors.intercept_mu, priors.intercept_sigma)
           + stats.halfnorm.logpdf(post["sigma_state"], scale=priors.sigma_state)
           + stats.norm.logpdf(post["beta_high_profile"], priors.high_profile_mu, priors.high_profile_sigma)
+          + stats.norm.logpdf(post["beta_high_profile_treatment"], 0, priors.high_profile_treatment_sigma)
           + stats.halfnorm.logpdf(post["sigma_state_high_profile"], scale=priors.sigma_state_high_profile)
           + stats.norm.logpdf(post["z_state"]).sum(axis=-1) + stats.norm.logpdf(post["z_state_high_profile"]).sum(axis=-1)
-          + stats.norm.logpdf(post["assurance_effect"], 0, priors.assurance_sigma).sum(axis=-1))
+          + stats.norm.logpdf(post["item_effect"], 0, priors.assurance_sigma).sum(axis=-1))
     if "beta_pts" in post:
         lp = lp + stats.norm.logpdf(post["beta_pts"], priors.pts_mu, priors.pts_sigma)
-    if "detection" in post:
-        for i, lv in enumerate(VERIFICATION_LEVELS):
-            for j, ct in enumerate(CASE_TYPES):
-                a, b = priors.detection[f"{lv}/{ct}"]
-                lp = lp + stats.beta.logpdf(post["detection"][:, :, i, j], a, b)
+    if "deterrence_effect" in post:
+        lp = lp + stats.norm.logpdf(post["deterrence_effect"], 0, priors.deterrence_sigma).sum(axis=-1)
+    for name in ("detection", "verification"):
+        if name in post:
+            table = getattr(priors, name)
+            for i, lv in enumerate(VERIFICATION_LEVELS):
+                for j, ct in enumerate(CASE_TYPES):
+                    a, b = table[f"{lv}/{ct}"]
+                    lp = lp + stats.beta.logpdf(post[name][:, :, i, j], a, b)
     return np.asarray(lp)
 
 
@@ -47,10 +53,11 @@ def power_scaling(fit, spec: replay.ModelSpec) -> pd.DataFrame:
     import arviz_stats as azs
     import xarray as xr
 
-    pat, y = predictive.transfers(spec)
-    q = replay.prob_observed_breach(fit.draws, spec.design)[:, pat]
+    u = predictive.units(spec)
+    y = u["y"].to_numpy()
+    p = predictive.unit_probabilities(fit.draws, spec, u["pattern"].to_numpy())
     chains = fit.meta["sampler"]["chains"]
-    ll = np.where(y == 1, np.log(q), np.log1p(-q)).reshape(chains, -1, len(y))
+    ll = np.log(np.take_along_axis(p, y[None, :, None], axis=2)[..., 0]).reshape(chains, -1, len(y))
     post = fit.idata.posterior.to_dataset()
     names = [n for n in MAIN if n in post]
     tree = xr.DataTree.from_dict({
@@ -62,18 +69,30 @@ def power_scaling(fit, spec: replay.ModelSpec) -> pd.DataFrame:
 
 
 def _detection_scaled(f) -> dict:
-    k = DEFAULT_DETECTION_CONCENTRATION
-    return {f"{lv}/{ct}": (f(m) * k, (1 - f(m)) * k) for (lv, ct), m in DEFAULT_DETECTION_MEANS.items()}
+    """Default detection priors with each mean m moved to f(m), same concentration, a and b kept >= 1
+    (a Beta with a or b below 1 has infinite density at an edge and makes the sampler diverge)."""
+    out = {}
+    for (lv, ct), (a, b) in DEFAULT_DETECTION.items():
+        k, m = a + b, f(a / (a + b))
+        k = max(k, 1 / min(m, 1 - m))  # so that both m*k and (1-m)*k are at least 1
+        out[f"{lv}/{ct}"] = (m * k, (1 - m) * k)
+    return out
 
 
 def prior_alternatives(priors: Priors) -> dict[str, Priors]:
     scale = lambda f: replace(priors, intercept_sigma=priors.intercept_sigma * f, sigma_state=priors.sigma_state * f,  # noqa: E731
                               high_profile_sigma=priors.high_profile_sigma * f, pts_sigma=priors.pts_sigma * f,
+                              high_profile_treatment_sigma=priors.high_profile_treatment_sigma * f,
                               sigma_state_high_profile=priors.sigma_state_high_profile * f,
                               assurance_sigma=priors.assurance_sigma * f)
     return {
         "priors: all scales x 2": scale(2.0),
         "priors: all scales x 0.5": scale(0.5),
+        "priors: case-type effects sd 0.5 (items 1.5)": replace(priors, high_profile_sigma=0.5,
+                                                                high_profile_treatment_sigma=0.5),
+        "priors: case-type effects sd 2 (items 1.5)": replace(priors, high_profile_sigma=2.0,
+                                                              high_profile_treatment_sigma=2.0),
+        "priors: item effects sd 0.5": replace(priors, assurance_sigma=0.5),
         "detection: breaches half as visible": replace(priors, detection=_detection_scaled(lambda m: 0.5 * m)),
         "detection: unseen share halved": replace(priors, detection=_detection_scaled(lambda m: 1 - 0.5 * (1 - m))),
         "elicited example: unmonitored breach reported 1 in 4 (90%: 0.10-0.45)":
@@ -101,32 +120,36 @@ def robustness(fit, spec: replay.ModelSpec, cases: pd.DataFrame, question: dict,
                settings: replay.RefitSettings = replay.RefitSettings(draws=1000, tune=1000, chains=4, thin=1),
                executor=None, seed: int = 0) -> list[dict]:
     """Estimate and 90% interval for ``question`` under each alternative (the fit itself first)."""
-    def summarise(name, draws_obj, note=""):
+    def summarise(name, draws_obj, note="", res=None):
         p = fit.__class__(draws_obj, fit.meta).probability_draws([question])[:, 0]
         lo, hi = np.quantile(p, [0.05, 0.95])
-        return {"alternative": name, "p_honored": float(p.mean()), "lower": float(lo), "upper": float(hi), "note": note}
+        div = fit.diagnostics["divergences"] if res is None else res["divergences"]
+        conv = fit.converged if res is None else res["converged"]
+        return {"alternative": name, "p_honored": float(p.mean()), "lower": float(lo), "upper": float(hi),
+                "divergences": int(div), "converged": bool(conv), "note": note}
 
+    x_center = float(fit.meta["spec"].get("x_center", 0.0))
     rows = [summarise("as fitted", fit.draws)]
     names, jobs = [], []
     for name, table in data_alternatives(cases, spec.design.states).items():
-        d = replay.design_for(spec, table, fit._covariate(), detection=spec.detection)
+        d = replay.design_for(spec, table, fit._covariate(), detection=spec.detection, x_center=x_center)
         if d is None:
             continue
         names.append(name)
-        jobs.append((d, d.breaches, seed + len(jobs)))
+        jobs.append((d, d.counts, seed + len(jobs)))
     for name, res in zip(names, replay.run_refits(spec, jobs, settings, executor)):
         note = "the question's state is then an unseen state" if name == f"without {question['receiving_state']}'s own rows" else ""
-        rows.append(summarise(name, replay.draws_of(res, spec.design.states), note))
+        rows.append(summarise(name, replay.draws_of(res, spec.design.states), note, res))
     for name, priors in prior_alternatives(spec.priors).items():
         alt = replace(spec, priors=priors)
-        res = replay.run_refits(alt, [(None, spec.design.breaches, seed)], settings)[0]
-        rows.append(summarise(name, replay.draws_of(res, spec.design.states)))
+        res = replay.run_refits(alt, [(None, spec.design.counts, seed)], settings)[0]
+        rows.append(summarise(name, replay.draws_of(res, spec.design.states), res=res))
     if spec.detection:
-        fd = replay.design_for(spec, cases, fit._covariate(), detection=False)
+        fd = replay.design_for(spec, cases, fit._covariate(), detection=False, x_center=x_center)
         face = replace(spec, design=fd, detection=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = replay.run_refits(face, [(None, fd.breaches, seed)], settings)[0]
+            res = replay.run_refits(face, [(None, fd.counts, seed)], settings)[0]
         rows.append(summarise("face value: unknown outcomes dropped, every breach assumed reported",
-                              replay.draws_of(res, spec.design.states)))
+                              replay.draws_of(res, spec.design.states), res=res))
     return rows

@@ -74,11 +74,11 @@ def other_model(fit, q: dict, cases=None) -> dict | None:
         return None
     spec = replay.spec_from_fit(fit)
     detection = not spec.detection
-    design = replay.design_for(spec, path, fit._covariate(), detection=detection)
+    design = replay.design_for(spec, path, fit._covariate(), detection=detection, x_center=fit.x_center)
     other = replace(spec, design=design, detection=detection)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = replay.run_refits(other, [(None, design.breaches, fit.meta["sampler"]["seed"])],
+        res = replay.run_refits(other, [(None, design.counts, fit.meta["sampler"]["seed"])],
                                 replay.RefitSettings(draws=1000, tune=1000, chains=4, thin=1))[0]
     draws = replay.draws_of(res, spec.design.states)
     alt = fit.__class__(draws, fit.meta)
@@ -87,4 +87,5 @@ def other_model(fit, q: dict, cases=None) -> dict | None:
     lo, hi = np.quantile(p, [0.05, 0.95])
     return {"model": "monitoring_aware" if detection else "face_value", "p_honored": float(p.mean()),
             "lower": float(lo), "upper": float(hi),
-            "p_ordinary_better": float((both[:, 0] > both[:, 1]).mean()), "divergences": res["divergences"]}
+            "p_ordinary_better": float((both[:, 0] > both[:, 1]).mean()), "divergences": res["divergences"],
+            "converged": res["converged"]}

@@ -1,0 +1,54 @@
+"""Pointwise log-likelihood of each case under posterior draws, with the scorer's NumPy algebra.
+
+One value per fitted case (input row), summed over the observations it contributes (one per promised
+item when the row is coded item by item). Used for the fit's ``log_likelihood`` group (so
+``az.loo(fit.idata)`` leaves out whole cases) and by ``assurisk check``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import gammaln
+
+from .design import observations
+from .draws import PosteriorDraws, cells_for, outcome_probabilities
+
+TINY = 1e-300
+
+
+def record_log_likelihood(draws: PosteriorDraws, obs, detection: bool) -> np.ndarray:
+    """(S, records) log-likelihood of observation records (columns of ``design.observations``).
+
+    The state index must already be into ``draws.states`` (column ``state_idx``).
+    """
+    c = cells_for(draws, obs["state_idx"].to_numpy(), obs["hp"].to_numpy(), obs["x"].to_numpy(),
+                  ((obs["mask"].to_numpy()[:, None] >> np.arange(draws.assurance_effect.shape[1])) & 1).astype(float),
+                  obs["mon"].to_numpy())
+    pr = outcome_probabilities(draws, c)
+    h, b, u = (obs[k].to_numpy(dtype=float)[None, :] for k in ("h", "b", "u"))
+    p_h = np.clip(pr["verified_kept"], TINY, 1.0)
+    p_b = np.clip(pr["breach_reported"], TINY, 1.0)
+    if detection:
+        p_u = np.clip(1.0 - pr["verified_kept"] - pr["breach_reported"], TINY, 1.0)
+        n = h + b + u
+        coef = gammaln(n + 1) - gammaln(h + 1) - gammaln(b + 1) - gammaln(u + 1)
+        return coef + h * np.log(p_h) + b * np.log(p_b) + u * np.log(p_u)
+    n = h + b
+    coef = gammaln(n + 1) - gammaln(h + 1) - gammaln(b + 1)
+    return coef + h * np.log(np.clip(1.0 - pr["breach_reported"], TINY, 1.0)) + b * np.log(p_b)
+
+
+def case_log_likelihood(rows, draws: PosteriorDraws, x, x_center: float, detection: bool):
+    """(S, fitted cases) log-likelihood and the boolean mask of the input rows that are fitted."""
+    obs = observations(rows, x, detection=detection)
+    obs["x"] = obs["x"] - x_center
+    lookup = {s: i for i, s in enumerate(draws.states)}
+    obs["state_idx"] = obs["state"].map(lookup).astype(np.int64)
+    ll = record_log_likelihood(draws, obs, detection)
+    used_rows = np.unique(obs["row"].to_numpy())
+    pos = np.searchsorted(used_rows, obs["row"].to_numpy())
+    out = np.zeros((ll.shape[0], len(used_rows)))
+    np.add.at(out.T, pos, ll.T)
+    used = np.zeros(len(rows.state_code), dtype=bool)
+    used[used_rows] = True
+    return out, used
