@@ -114,3 +114,17 @@ atomic_write({str(target)!r}, slow)
     proc.wait(20)
     assert proc.returncode != 0
     assert target.read_text() == "old" and leftovers(tmp_path) == []
+
+
+def test_new_files_get_ordinary_permissions_and_old_ones_keep_theirs(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        write_text(tmp_path / "new.txt", "x")
+        assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o644
+        old = tmp_path / "old.txt"
+        old.write_text("a")
+        old.chmod(0o600)
+        write_text(old, "b")
+        assert old.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(mask)

@@ -75,6 +75,16 @@ def check_destination(path: str | Path, *, overwrite: bool = True, streamable: b
     return path
 
 
+def _mode_for(path: Path) -> int:
+    """The existing file's permission bits, or 0666 less the umask for a new file."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def _signals_raise():
     """During the write, turn SIGTERM into SystemExit so that clean-up code runs (main thread only)."""
@@ -110,6 +120,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], *, overwrite: 
     tmp = Path(name)
     try:
         with _signals_raise():
+            os.fchmod(fd, _mode_for(path))  # mkstemp makes 0600; give the file the mode a plain open() would
             os.close(fd)
             write(tmp)
             with open(tmp, "rb+") as f:
