@@ -33,7 +33,7 @@ def main() -> None:
     print("\nOrdinary minus high-profile, China, 2022 (posterior draws):\n")
     print("| model | mean | 90% interval | P(ordinary fares better) |\n|---|---|---|---|")
     for name, fit in fits.items():
-        d = fit.probability_draws(rows)
+        d = fit.probability_matrix(rows)
         diff = d[:, 0] - d[:, 1]
         lo, hi = np.quantile(diff, [0.05, 0.95])
         print(f"| {name} | {diff.mean():.2f} | {lo:.2f} to {hi:.2f} | {(diff > 0).mean():.2f} |")
@@ -72,7 +72,7 @@ def detection_sensitivity(rows) -> None:
             warnings.simplefilter("ignore")
             fit = assurisk.fit(data_path("cases.csv"), priors=assurisk.Priors(detection=det), seed=SEED)
         s = fit.score(rows)
-        d = fit.probability_draws(rows)
+        d = fit.probability_matrix(rows)
         cells = [f"{r.p_honored:.2f} ({r.p_honored_lower:.2f} to {r.p_honored_upper:.2f})" for _, r in s.iterrows()]
         print(f"| {name} | {cells[0]} | {cells[1]} | {(d[:, 0] > d[:, 1]).mean():.2f} |")
 

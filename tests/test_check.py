@@ -95,7 +95,9 @@ def test_power_scaling_and_robustness_table(bundled, bundled_spec):
 
     ps = sensitivity.power_scaling(bundled, bundled_spec)
     assert {"prior", "likelihood"} <= set(ps.columns) and "intercept" in ps.index
-    q = {"receiving_state": "CHN", "case_type": "ordinary"}
+    # A cell the record informs directly (China's high-profile torture promises), so that detection
+    # assumptions have something to act on.
+    q = {"receiving_state": "CHN", "case_type": "high_profile"}
     rows = sensitivity.robustness(bundled, bundled_spec, assurisk.load_cases(), q, settings=SMALL)
     names = [r["alternative"] for r in rows]
     assert names[0] == "as fitted"
@@ -106,6 +108,43 @@ def test_power_scaling_and_robustness_table(bundled, bundled_spec):
     by = {r["alternative"]: r for r in rows}
     # Less visible breaches can only mean more unseen breaches: a lower estimate than as fitted.
     assert by["detection: breaches half as visible"]["p_honored"] < by["as fitted"]["p_honored"]
+    # Every refit carries its own convergence record.
+    assert all(isinstance(r["divergences"], int) and isinstance(r["converged"], bool) for r in rows)
+
+
+def test_refits_rebuild_exactly_the_fitted_model_with_state_beliefs_and_covariate(bundled):
+    """Defect: refits built the model without the states' covariate that anchors expert beliefs."""
+    import copy
+
+    import pymc as pm  # noqa: F401
+
+    from assurisk import contract
+    from assurisk.design import build_design
+    from assurisk.fit import Fit
+    from assurisk.fitting import beliefs_covariate, row_covariates
+    from assurisk.model import build_model
+    from assurisk.priors import Priors
+
+    priors = Priors().with_honoured_rate(0.3, 0.1, 0.6, state="CHN")
+    meta = copy.deepcopy(bundled.meta)
+    meta["spec"]["priors"] = priors.to_dict()
+    spec = replay.spec_from_fit(Fit(bundled.draws, meta, idata=bundled.idata))
+    assert spec.state_x is not None
+    refit_model = spec.build()
+    # The model as `assurisk.fit` builds it, from the case table itself.
+    import assurisk
+
+    _, rows = contract.parse(assurisk.load_cases(), "fit", require_year=True)
+    x, x_sd, _, t = row_covariates(rows, "pts", False)
+    design = build_design(rows, x, x_center=bundled.x_center, x_sd=x_sd, t=t)
+    fitted_model = build_model(design, priors, use_covariate=True, detection=True,
+                               state_x=beliefs_covariate(design.states, "pts", bundled.x_center))
+    rng = np.random.default_rng(0)
+    point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in fitted_model.initial_point().items()}
+    assert refit_model.compile_logp()(point) == pytest.approx(fitted_model.compile_logp()(point), rel=1e-10)
+    # ... and without the anchor the density differs (the test can fail).
+    unanchored = replace(spec, state_x=None).build()
+    assert unanchored.compile_logp()(point) != pytest.approx(fitted_model.compile_logp()(point), rel=1e-6)
 
 
 def test_cli_check_writes_summary_and_figures(tmp_path):

@@ -103,7 +103,7 @@ def test_priors_validation():
         assurisk.Priors(intercept_mu=float("nan"))
     with pytest.raises(InputError, match="unknown prior"):
         assurisk.Priors.from_dict({"sigma": 1})
-    p = assurisk.Priors(pts_sigma=0.5)
+    p = assurisk.Priors(covariate_sigma=0.5)
     assert assurisk.Priors.from_dict(p.to_dict()) == p
 
 

@@ -73,6 +73,9 @@ def test_a_state_belief_moves_that_state_and_is_shown(simulated, tmp_path):
     assert believed.score(row).p_honored[0] < plain.score(row).p_honored[0] - 0.05
     other = {"receiving_state": cases.receiving_state.iloc[-1], "case_type": "ordinary"}
     assert abs(believed.score(other).p_honored[0] - plain.score(other).p_honored[0]) < 0.1
+    # The prior columns include the belief (forward sampling would ignore it): the prior alone already
+    # puts that state near the expert's 0.05, far below the plain prior's 0.5.
+    assert believed.score(row).p_honored_prior[0] < 0.2 < 0.35 < plain.score(row).p_honored_prior[0]
     assert "elicited" in repr(believed) and believed.meta["spec"]["priors"]["elicitation"]
     believed.save(tmp_path / "believed.nc")
     r = run_cli("score", "--state", state, "--case-type", "ordinary", "--fit", tmp_path / "believed.nc")

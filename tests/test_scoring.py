@@ -17,7 +17,7 @@ def brute_force(fit, state, case_type, x=0.0, promised=("torture",), monitoring=
 
     Written from the model's equations (docs/model.md), not from the scorer's code: each promised
     item k is kept with expit(intercept + alpha_k + a_s + (beta_hp + b_s + gamma * treat_k) * hp
-    + beta_pts * x + deterrence[monitoring] * treat_k), and the promise is kept if every item is.
+    + beta_covariate * x + deterrence[monitoring] * treat_k), and the promise is kept if every item is.
     """
     from assurisk.contract import ASSURANCE_GROUPS, COURT_VERIFIABLE, MONITORING_LEVELS
 
@@ -38,7 +38,7 @@ def brute_force(fit, state, case_type, x=0.0, promised=("torture",), monitoring=
             treat = 0.0 if ASSURANCE_GROUPS[j] in COURT_VERIFIABLE else 1.0
             eta = (d.intercept[s] + d.assurance_effect[s, j] + a_all[s]
                    + (d.beta_high_profile[s] + b_all[s] + d.beta_high_profile_treatment[s] * treat) * hp
-                   + d.beta_pts[s] * x + d.deterrence[s, m] * treat)
+                   + d.beta_covariate[s] * x + d.deterrence[s, m] * treat)
             p *= 1 / (1 + np.exp(-eta))
         out.append(p)
     return np.array(out)
@@ -107,7 +107,7 @@ def test_block_computation_matches_single_block(sim_fit, monkeypatch):
 def test_unseen_states_follow_the_population_policy(sim_fit):
     rows = [{"receiving_state": "FRA", "case_type": "ordinary"}, {"receiving_state": "DEU", "case_type": "ordinary"}]
     out = sim_fit.score(rows)
-    draws = sim_fit.probability_draws(rows)
+    draws = sim_fit.probability_matrix(rows)
     # Each unseen state draws its own effect: two unseen states are exchangeable (equal means within
     # Monte Carlo error) but not identical, so a contrast between them has a real spread.
     diff = draws[:, 0] - draws[:, 1]
@@ -118,7 +118,7 @@ def test_unseen_states_follow_the_population_policy(sim_fit):
     # The same code gets the same draws in every call, alone or with other rows.
     again = sim_fit.score({"receiving_state": "FRA", "case_type": "ordinary"})
     assert again.p_honored[0] == pytest.approx(out.p_honored[0], rel=1e-12)
-    assert np.array_equal(sim_fit.probability_draws(rows[:1])[:, 0], draws[:, 0])
+    assert np.array_equal(sim_fit.probability_matrix(rows[:1])[:, 0], draws[:, 0])
 
 
 def test_input_forms_and_carried_columns(sim_fit):
@@ -163,7 +163,7 @@ def test_scoring_path_does_not_import_heavy_libraries():
 def test_probability_draws_agree_with_scores(bundled):
     rows = [{"receiving_state": "CHN", "case_type": "ordinary"}, {"receiving_state": "CHN", "case_type": "high_profile"},
             {"receiving_state": "NOR", "case_type": "ordinary", "year": 2015}]
-    draws = bundled.probability_draws(rows)
+    draws = bundled.probability_matrix(rows)
     assert draws.shape == (bundled.draws.n_draws, 3)
     out = bundled.score(rows)
     assert draws.mean(axis=0) == pytest.approx(out.p_honored.to_numpy(), rel=1e-12)

@@ -22,7 +22,7 @@ def saved(sim_fit, tmp_path_factory):
 
 def test_round_trip_is_bit_for_bit(sim_fit, saved):
     back = assurisk.load_fit(saved)
-    for name in ("intercept", "sigma_state", "beta_high_profile", "sigma_state_high_profile", "beta_pts",
+    for name in ("intercept", "sigma_state", "beta_high_profile", "sigma_state_high_profile", "beta_covariate",
                  "state_effect", "state_high_profile_effect"):
         a, b = getattr(sim_fit.draws, name), getattr(back.draws, name)
         assert a.dtype == b.dtype and np.array_equal(a, b), name

@@ -116,8 +116,9 @@ def cmd_fit(args) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        fit = assurisk.fit(args.cases, covariates=None if args.no_covariate else "pts", detection=not args.no_detection,
-                           draws=args.draws,
+        covariates = None if args.no_covariate or args.covariate == "none" else args.covariate
+        fit = assurisk.fit(args.cases, covariates=covariates, time_effect=args.time_effect,
+                           detection=not args.no_detection, deterrence=args.deterrence, draws=args.draws,
                            tune=args.tune, chains=args.chains, seed=args.seed, progressbar=not args.quiet)
     for w in caught:
         print(f"assurisk: warning: {w.message}", file=sys.stderr)
@@ -221,7 +222,13 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--draws", type=int, default=1000)
     f.add_argument("--tune", type=int, default=1000)
     f.add_argument("--chains", type=int, default=4)
-    f.add_argument("--no-covariate", action="store_true", help="fit without the Political Terror Scale covariate")
+    f.add_argument("--covariate", choices=("pts", "fariss", "none"), default="pts",
+                   help="state-year covariate: Political Terror Scale (default), Fariss latent scores with their "
+                        "uncertainty, or none")
+    f.add_argument("--no-covariate", action="store_true", help="same as --covariate none")
+    f.add_argument("--time-effect", action="store_true", help="add a linear time trend (per decade)")
+    f.add_argument("--deterrence", action="store_true",
+                   help="let monitoring change compliance itself (default: it changes only what is seen)")
     f.add_argument("--no-detection", action="store_true",
                    help="face-value model: drop unknown outcomes and assume every breach was reported")
     f.add_argument("--quiet", action="store_true", help="hide the sampler's progress")

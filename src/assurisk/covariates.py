@@ -62,58 +62,164 @@ def write_state_covariates(rows: list[dict], path: str | Path) -> None:
             w.writerow({k: ("" if r[k] is None else r[k]) for k in COVARIATE_COLUMNS})
 
 
+FARISS_COLUMNS = ("iso3", "year", "theta_mean", "theta_sd")
+
+
+def build_fariss_covariates(lhrs_csv: str | Path, pts_csv: str | Path) -> list[dict]:
+    """One row per (ISO3 state, year) of Fariss's latent human-rights protection scores (v4.02).
+
+    The LHRS file identifies states by Correlates of War number only; the crosswalk to ISO3 is the
+    PTS file's (``COW_Code_N`` -> ``WordBank_Code_A``), taking for each COW number its most recent
+    current ISO3 code. COW 365 covers the USSR years too, which therefore map to RUS (documented in
+    data/README.md). Higher ``theta`` means more respect for physical integrity.
+    """
+    raw = Path(pts_csv).read_bytes().decode("cp1252")
+    codes = iso3166_alpha3()
+    cow_iso: dict[str, tuple[int, str]] = {}
+    for r in csv.DictReader(io.StringIO(raw, newline="")):
+        iso, cow, year = r["WordBank_Code_A"].strip(), r["COW_Code_N"].strip(), int(r["Year"])
+        if iso in codes and cow not in ("", "NA") and year >= cow_iso.get(cow, (-1, ""))[0]:
+            cow_iso[cow] = (year, iso)
+    out: dict[tuple[str, int], dict] = {}
+    with open(lhrs_csv, newline="", encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            hit = cow_iso.get(r["COW"].strip())
+            if hit is None or r["theta_mean"] in ("", "NA"):
+                continue
+            key = (hit[1], int(r["YEAR"]))
+            if key in out:
+                raise ValueError(f"two LHRS rows map to {key}: check the COW -> ISO3 crosswalk")
+            out[key] = {"iso3": key[0], "year": key[1], "theta_mean": round(float(r["theta_mean"]), 4),
+                        "theta_sd": round(float(r["theta_sd"]), 4)}
+    return [out[k] for k in sorted(out)]
+
+
+def write_fariss_covariates(rows: list[dict], path: str | Path) -> None:
+    from .safe_write import atomic_write
+
+    def write(p):
+        with open(p, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=FARISS_COLUMNS, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+
+    atomic_write(path, write)
+
+
 @dataclass(frozen=True)
-class PTSTable:
-    """PTS mean by state and year, with the world-wide centre and scale used to standardise it."""
+class CovariateLookup:
+    """Standardised covariate per (state, year): mean and measurement sd, whether the state has a
+    score at all, and whether the year lies outside the years scored for that state."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+    found: np.ndarray
+    outside: np.ndarray
+
+
+@dataclass(frozen=True)
+class CovariateTable:
+    """A state-year covariate on a "higher is worse" scale, with its measurement sd, and the
+    world-wide centre and scale used to standardise it.
+
+    States without any score get the world distribution itself (mean 0, sd 1 in standardised
+    units), so their uncertainty is carried, not hidden by a point imputation.
+    """
 
     years: dict[str, np.ndarray]
     values: dict[str, np.ndarray]
     center: float
     scale: float
+    sds: dict[str, np.ndarray] | None = None  # raw-scale measurement sd per state-year (None: exact)
+    name: str = "pts"
 
-    def raw(self, state: np.ndarray, year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """PTS mean for each (state, year); NaN year means the latest year. Returns (values, found).
+    @property
+    def last_year(self) -> int:
+        return int(max(y[-1] for y in self.years.values()))
 
-        The nearest year with a score is used (the earlier one on ties); looked up once per distinct pair.
+    def lookup(self, state: np.ndarray, year: np.ndarray) -> CovariateLookup:
+        """Look up each (state, year), once per distinct pair; NaN year means the state's latest year.
+
+        The nearest scored year is used (the earlier one on ties) and flagged when it differs.
         """
         import pandas as pd
 
         grp = pd.DataFrame({"s": np.asarray(state, dtype=str), "y": np.asarray(year, dtype=float)}).groupby(
             ["s", "y"], dropna=False, sort=False)
         firsts = grp.head(1)
-        uniq = np.full(len(firsts), np.nan)
+        n = len(firsts)
+        mean, sd, outside = np.full(n, np.nan), np.zeros(n), np.zeros(n, dtype=bool)
         for i, (s, y) in enumerate(zip(firsts["s"], firsts["y"])):
             ys = self.years.get(s)
             if ys is None:
                 continue
             j = len(ys) - 1 if np.isnan(y) else int(np.argmin(np.abs(ys - y) + 1e-6 * (ys > y)))
-            uniq[i] = self.values[s][j]
-        out = uniq[grp.ngroup().to_numpy()]
-        return out, ~np.isnan(out)
+            outside[i] = not np.isnan(y) and (y < ys[0] or y > ys[-1])
+            mean[i] = self.values[s][j]
+            sd[i] = 0.0 if self.sds is None else self.sds[s][j]
+        g = grp.ngroup().to_numpy()
+        found = ~np.isnan(mean)
+        z = np.where(found, (mean - self.center) / self.scale, 0.0)
+        z_sd = np.where(found, sd / self.scale, 1.0)
+        return CovariateLookup(z[g], z_sd[g], found[g], outside[g])
 
     def standardized(self, state: np.ndarray, year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Standardised PTS (0 = world average country-year); states without any score get 0 and found=False."""
-        raw, found = self.raw(state, year)
-        z = (raw - self.center) / self.scale
-        return np.where(found, z, 0.0), found
+        """Standardised mean (0 = world average country-year; 0 for states without a score) and found."""
+        lk = self.lookup(state, year)
+        return lk.mean, lk.found
+
+    def raw(self, state: np.ndarray, year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lk = self.lookup(state, year)
+        return np.where(lk.found, lk.mean * self.scale + self.center, np.nan), lk.found
 
 
-def read_pts_table(path: str | Path) -> PTSTable:
-    data = np.genfromtxt(path, delimiter=",", names=True, dtype=None, encoding="utf-8", usecols=(0, 1, 5))
+PTSTable = CovariateTable  # the name used before there were two covariates
+
+
+def _read_table(path, value_col: int, sd_col: int | None, sign: float, name: str) -> CovariateTable:
+    cols = (0, 1, value_col) + ((sd_col,) if sd_col is not None else ())
+    data = np.genfromtxt(path, delimiter=",", names=True, dtype=None, encoding="utf-8", usecols=cols)
+    names = data.dtype.names
     iso = data["iso3"].astype(str)
+    vals = sign * data[names[2]].astype(float)
+    sdv = data[names[3]].astype(float) if sd_col is not None else None
     years: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
+    sds: dict[str, np.ndarray] | None = {} if sdv is not None else None
     for s in np.unique(iso):
         m = iso == s
         order = np.argsort(data["year"][m])
         years[s] = data["year"][m][order].astype(float)
-        values[s] = data["pts_mean"][m][order].astype(float)
-    allv = data["pts_mean"].astype(float)
-    return PTSTable(years, values, float(allv.mean()), float(allv.std()))
+        values[s] = vals[m][order]
+        if sds is not None:
+            sds[s] = sdv[m][order]
+    return CovariateTable(years, values, float(vals.mean()), float(vals.std()), sds, name)
+
+
+def read_pts_table(path: str | Path) -> CovariateTable:
+    """The PTS mean (1 best to 5 worst) by state-year; scored values are exact (sd 0)."""
+    return _read_table(path, 5, None, 1.0, "pts")
+
+
+def read_fariss_table(path: str | Path) -> CovariateTable:
+    """Fariss's latent protection score with its posterior sd, sign-flipped so that higher is worse."""
+    return _read_table(path, 2, 3, -1.0, "fariss")
 
 
 @cache
-def bundled_pts() -> PTSTable:
+def bundled_pts() -> CovariateTable:
     from .resources import data_path
 
     return read_pts_table(data_path("state_covariates.csv"))
+
+
+@cache
+def bundled_fariss() -> CovariateTable:
+    from .resources import data_path
+
+    return read_fariss_table(data_path("state_covariates_fariss.csv"))
+
+
+def bundled_covariate(name: str | None) -> CovariateTable | None:
+    """The bundled table for a model's covariate name ("pts", "fariss") or None."""
+    return {"pts": bundled_pts, "fariss": bundled_fariss}[name]() if name else None

@@ -1,6 +1,6 @@
 """Design arrays for the model: rows collapsed to unique observation patterns.
 
-A pattern is (state, case type, covariate, promised items, monitoring) with three counts: transfers
+A pattern is (state, case type, covariate, time, promised items, monitoring) with three counts: transfers
 whose promise was verified as kept, transfers with a reported breach, and transfers with no known
 outcome. A row coded item by item (``item_outcomes``) becomes one single-item observation per
 promised item: under the model, items of one promise are independent given the state and case type,
@@ -38,6 +38,21 @@ class Design:
     assurance: np.ndarray  # (patterns x items) 0/1 indicators of the promised items
     monitoring: np.ndarray  # int, per pattern, into MONITORING_LEVELS
     counts: np.ndarray  # (patterns x 3): verified honoured, reported breach, unknown
+    # Measurement error of the covariate: pattern i's covariate is x[i] + x_sd[i] * z[latent_idx[i]],
+    # z ~ N(0, 1), one z per distinct (state, year) with x_sd > 0 (latent_idx -1: exact).
+    x_sd: np.ndarray | None = None
+    latent_idx: np.ndarray | None = None
+    latent_keys: tuple = ()  # "STATE:year" of each latent z
+    t: np.ndarray | None = None  # (year - centre) / 10 per pattern (zeros without a time effect)
+
+    def __post_init__(self):
+        n = len(self.state_idx)
+        if self.x_sd is None:
+            object.__setattr__(self, "x_sd", np.zeros(n))
+        if self.latent_idx is None:
+            object.__setattr__(self, "latent_idx", np.full(n, -1, dtype=np.int64))
+        if self.t is None:
+            object.__setattr__(self, "t", np.zeros(n))
 
     @property
     def n_patterns(self) -> int:
@@ -69,40 +84,61 @@ class Design:
         return {s: [int(o), int(h)] for s, o, h in zip(self.states, ordinary, high)}
 
 
-def observations(rows: CaseRows, x: np.ndarray | None = None, *, detection: bool = True) -> pd.DataFrame:
+def observations(rows: CaseRows, x: np.ndarray | None = None, *, detection: bool = True,
+                 x_sd: np.ndarray | None = None, t: np.ndarray | None = None) -> pd.DataFrame:
     """One record per (row, observation): whole-promise rows once, item-coded rows once per item.
 
-    Columns: row (input position), state, hp, x, mask, mon, h, b, u. Face value (``detection=False``):
-    unknown outcomes are dropped, and aggregate rows count every transfer without a reported breach
-    as honoured (the face-value reading).
+    Columns: row (input position), state, year, hp, x, x_sd, t, mask, mon, h, b, u. Face value
+    (``detection=False``): unknown outcomes are dropped, and aggregate rows count every transfer
+    without a reported breach as honoured (the face-value reading).
     """
     n = len(rows.state_code)
     x_all = np.zeros(n) if x is None else np.asarray(x, dtype=float)
+    sd_all = np.zeros(n) if x_sd is None else np.asarray(x_sd, dtype=float)
+    t_all = np.zeros(n) if t is None else np.asarray(t, dtype=float)
     items = rows.has_items
     h = rows.n_honored if detection else rows.n_face_honored
     u = rows.n_unknown if detection else np.zeros(n, dtype=np.int64)
-    whole = pd.DataFrame({"row": np.arange(n), "state": rows.state, "hp": rows.high_profile.astype(float),
-                          "x": x_all, "mask": rows.assurance_mask, "mon": rows.monitoring,
-                          "h": h, "b": rows.n_breaches, "u": u})[~items]
+    year = np.nan_to_num(rows.year, nan=-1).astype(np.int64)
+    base = {"row": np.arange(n), "state": rows.state, "year": year, "hp": rows.high_profile.astype(float),
+            "x": x_all, "x_sd": sd_all, "t": t_all, "mon": rows.monitoring}
+    whole = pd.DataFrame({**base, "mask": rows.assurance_mask, "h": h, "b": rows.n_breaches, "u": u})[~items]
     r, g = np.nonzero(rows.item_status >= 0)
     st = rows.item_status[r, g]
-    per_item = pd.DataFrame({"row": r, "state": rows.state[r], "hp": rows.high_profile[r].astype(float),
-                             "x": x_all[r], "mask": (1 << g).astype(np.int64), "mon": rows.monitoring[r],
+    per_item = pd.DataFrame({**{k: v[r] for k, v in base.items()}, "mask": (1 << g).astype(np.int64),
                              "h": (st == 1).astype(np.int64), "b": (st == 2).astype(np.int64),
                              "u": (st == 0).astype(np.int64) * int(detection)})
     obs = pd.concat([whole, per_item], ignore_index=True)
     return obs[(obs["h"] + obs["b"] + obs["u"]) > 0].sort_values(["row", "mask"], kind="stable").reset_index(drop=True)
 
 
+def latent_keys_of(obs: pd.DataFrame) -> tuple[str, ...]:
+    """Keys of the covariate values measured with error, in a fixed (sorted) order."""
+    noisy = obs[obs["x_sd"] > 0]
+    return tuple(sorted({f"{s}:{y}" for s, y in zip(noisy["state"], noisy["year"])}))
+
+
 def build_design(rows: CaseRows, x: np.ndarray | None = None, *, detection: bool = True,
-                 x_center: float = 0.0) -> Design:
-    """Collapse the observations the model uses into patterns (``x`` is centred on ``x_center``)."""
-    obs = observations(rows, x, detection=detection)
+                 x_center: float = 0.0, x_sd: np.ndarray | None = None, t: np.ndarray | None = None,
+                 latent_keys: tuple | None = None) -> Design:
+    """Collapse the observations the model uses into patterns (``x`` is centred on ``x_center``).
+
+    ``latent_keys`` fixes the list of covariate values measured with error (to map another table
+    onto a fitted model); by default it is this table's own.
+    """
+    obs = observations(rows, x, detection=detection, x_sd=x_sd, t=t)
     if obs.empty:
         raise ValueError("no row can be fitted: every row is not transferred, has zero transfers"
                          + ("" if detection else ", or has no known outcome"))
     obs["x"] = obs["x"] - x_center
-    g = obs.groupby(["state", "hp", "x", "mask", "mon"], sort=True, as_index=False)[["h", "b", "u"]].sum()
+    keys = latent_keys_of(obs) if latent_keys is None else tuple(latent_keys)
+    lookup = {k: i for i, k in enumerate(keys)}
+    obs["latent"] = [lookup.get(f"{s}:{y}", -1) if sd > 0 else -1
+                     for s, y, sd in zip(obs["state"], obs["year"], obs["x_sd"])]
+    if ((obs["latent"] < 0) & (obs["x_sd"] > 0)).any():
+        raise ValueError("a covariate measured with error has no latent value in the fitted model")
+    g = obs.groupby(["state", "hp", "x", "x_sd", "latent", "t", "mask", "mon"], sort=True,
+                    as_index=False)[["h", "b", "u"]].sum()
     states = tuple(sorted(g["state"].unique()))
     mask = g["mask"].to_numpy(dtype=np.int64)
     return Design(
@@ -113,6 +149,10 @@ def build_design(rows: CaseRows, x: np.ndarray | None = None, *, detection: bool
         assurance=((mask[:, None] >> np.arange(N_ITEMS)) & 1).astype(float),
         monitoring=g["mon"].to_numpy(dtype=np.int64),
         counts=g[["h", "b", "u"]].to_numpy(dtype=np.int64),
+        x_sd=g["x_sd"].to_numpy(dtype=float),
+        latent_idx=g["latent"].to_numpy(dtype=np.int64),
+        latent_keys=keys,
+        t=g["t"].to_numpy(dtype=float),
     )
 
 

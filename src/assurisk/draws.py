@@ -13,10 +13,10 @@ import numpy as np
 
 from .contract import ASSURANCE_GROUPS, MONITORING_LEVELS
 from .design import item_levels
-from .model import (ASSURANCE_PARAM, DETECTION_PARAM, DETERRENCE_PARAM, SCALAR_PARAMS, STATE_PARAMS,
-                    TREATMENT_ITEM, VERIFICATION_PARAM)
+from .model import (ASSURANCE_PARAM, DETECTION_PARAM, DETERRENCE_PARAM, LATENT_COVARIATE, SCALAR_PARAMS,
+                    STATE_PARAMS, TREATMENT_ITEM, VERIFICATION_PARAM)
 
-OPTIONAL_SCALARS = ("beta_pts",)  # absent when the model has no covariate (read as zeros)
+OPTIONAL_SCALARS = ("beta_covariate", "beta_time")  # absent when the model has no covariate / time effect (zeros)
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class PosteriorDraws:
     beta_high_profile: np.ndarray
     beta_high_profile_treatment: np.ndarray
     sigma_state_high_profile: np.ndarray
-    beta_pts: np.ndarray  # zeros when the model has no covariate
+    beta_covariate: np.ndarray  # zeros when the model has no covariate
+    beta_time: np.ndarray  # zeros when the model has no time effect
     state_effect: np.ndarray
     state_high_profile_effect: np.ndarray
     assurance_effect: np.ndarray  # (S, items); torture is the reference (0)
@@ -37,6 +38,7 @@ class PosteriorDraws:
     verification: np.ndarray | None  # same shape; P(kept item verified as kept)
     states: tuple[str, ...]
     unseen_seed: int  # seeds the per-draw effects of states not in the data, so scores are repeatable
+    covariate_error: np.ndarray | None = None  # (S, latent) standard-normal errors of the fitted covariate values
 
     @property
     def n_draws(self) -> int:
@@ -61,6 +63,8 @@ class PosteriorDraws:
         for name in (DETECTION_PARAM, VERIFICATION_PARAM):
             a = arrays.get(name)
             flat[name] = None if a is None else np.asarray(a, dtype=float).reshape(s, 4, 2)
+        u = arrays.get(LATENT_COVARIATE)
+        flat["covariate_error"] = None if u is None else np.asarray(u, dtype=float).reshape(s, -1)
         return cls(**flat, states=tuple(str(x) for x in states), unseen_seed=int(unseen_seed))
 
     def subset(self, i) -> "PosteriorDraws":
@@ -87,24 +91,42 @@ class PosteriorDraws:
         return a, b
 
 
+    def covariate_noise(self, keys, sds) -> np.ndarray:
+        """(S, len(keys)) measurement error of covariate values for scoring: sd * N(0, 1), drawn per
+        "STATE:year" key with the same seeding as unseen states (independent of the record)."""
+        out = np.zeros((self.n_draws, len(keys)))
+        for j, (key, sd) in enumerate(zip(keys, sds)):
+            if sd > 0:
+                rng = np.random.default_rng([self.unseen_seed, 1, zlib.crc32(str(key).encode())])
+                out[:, j] = sd * rng.standard_normal(self.n_draws)
+        return out
+
+
 def _log_expit(eta: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -eta)
 
 
 @dataclass(frozen=True)
 class Cells:
-    """What a probability needs per pattern: state effects (already looked up), case type, covariate,
-    promised items and monitoring level."""
+    """What a probability needs per pattern: state effects (already looked up), case type, covariate
+    (mean, plus per-draw measurement error), time, promised items and monitoring level."""
 
     a: np.ndarray  # (S, P) state effect
     b: np.ndarray  # (S, P) state-specific case-type effect
     high_profile: np.ndarray  # (P,) 0/1
-    x: np.ndarray  # (P,)
+    x: np.ndarray  # (P,) covariate mean
     assurance: np.ndarray  # (P, items) 0/1
     monitoring: np.ndarray  # (P,) int into MONITORING_LEVELS
+    t: np.ndarray | None = None  # (P,) time in decades from the record's centre
+    x_noise: np.ndarray | None = None  # (S, P) measurement error of the covariate, or None (exact)
+
+    def covariate(self) -> np.ndarray:
+        """(1 or S, P) covariate values per draw."""
+        return self.x[None, :] if self.x_noise is None else self.x[None, :] + self.x_noise
 
 
-def cells_for(draws: PosteriorDraws, state_idx, high_profile, x, assurance, monitoring, unseen_codes=()) -> Cells:
+def cells_for(draws: PosteriorDraws, state_idx, high_profile, x, assurance, monitoring, unseen_codes=(),
+              t=None, x_noise=None) -> Cells:
     """Look up state effects: ``state_idx`` >= 0 indexes ``draws.states``; -1 - j is ``unseen_codes[j]``."""
     state_idx = np.asarray(state_idx, dtype=np.int64)
     a_new, b_new = draws.unseen_effects(unseen_codes)
@@ -113,7 +135,17 @@ def cells_for(draws: PosteriorDraws, state_idx, high_profile, x, assurance, moni
     k = len(draws.states)
     idx = np.where(state_idx >= 0, state_idx, k + (-1 - state_idx))
     return Cells(a_ext[:, idx], b_ext[:, idx], np.asarray(high_profile, float), np.asarray(x, float),
-                 np.asarray(assurance, float), np.asarray(monitoring, np.int64))
+                 np.asarray(assurance, float), np.asarray(monitoring, np.int64),
+                 None if t is None else np.asarray(t, float), x_noise)
+
+
+def design_noise(draws: PosteriorDraws, x_sd, latent_idx) -> np.ndarray | None:
+    """(S, P) covariate error of fitted patterns from the posterior's own latent errors (None if exact)."""
+    x_sd = np.asarray(x_sd, dtype=float)
+    if draws.covariate_error is None or not (x_sd > 0).any():
+        return None
+    u = np.concatenate([draws.covariate_error, np.zeros((draws.n_draws, 1))], axis=1)
+    return x_sd[None, :] * u[:, np.asarray(latent_idx, dtype=np.int64)]
 
 
 def item_logit(draws: PosteriorDraws, c: Cells) -> np.ndarray:
@@ -123,7 +155,8 @@ def item_logit(draws: PosteriorDraws, c: Cells) -> np.ndarray:
     return (draws.intercept[:, None, None] + draws.assurance_effect[:, None, :] + c.a[:, :, None]
             + (draws.beta_high_profile[:, None, None] + c.b[:, :, None]
                + draws.beta_high_profile_treatment[:, None, None] * treat) * hp
-            + draws.beta_pts[:, None, None] * c.x[None, :, None]
+            + draws.beta_covariate[:, None, None] * c.covariate()[:, :, None]
+            + (0.0 if c.t is None else draws.beta_time[:, None, None] * c.t[None, :, None])
             + draws.deterrence[:, c.monitoring][:, :, None] * treat)
 
 

@@ -29,7 +29,8 @@ def _typical(fit, draws, rows) -> np.ndarray:
     zero = replace(draws, state_effect=np.zeros_like(draws.state_effect),
                    state_high_profile_effect=np.zeros_like(draws.state_high_profile_effect))
     pat = fit._patterns(rows, zero)
-    pat = replace(pat, x=np.zeros_like(pat.x))  # at the record's mean covariate
+    pat = replace(pat, x=np.zeros_like(pat.x), x_sd=np.zeros_like(pat.x),  # at the record's mean covariate ...
+                  t=None if pat.t is None else np.zeros_like(pat.t))  # ... and its centre year
     return scoring.probability_draws(zero, pat, pat.row_pattern)
 
 
@@ -64,7 +65,16 @@ class Fit:
 
     @property
     def uses_covariate(self) -> bool:
-        return self.meta["spec"]["covariates"] == "pts"
+        return bool(self.meta["spec"]["covariates"])
+
+    @property
+    def covariate_name(self) -> str | None:
+        """"pts", "fariss" or None."""
+        return self.meta["spec"]["covariates"] or None
+
+    @property
+    def uses_time_effect(self) -> bool:
+        return bool(self.meta["spec"].get("time_effect", False))
 
     @property
     def state_counts(self) -> dict[str, int]:
@@ -98,7 +108,8 @@ class Fit:
         return scoring.score_rows(
             df, rows, self.draws, covariate=self._covariate(), state_counts=self.state_counts,
             state_type_counts=self.state_type_counts, converged=self.converged, interval=q,
-            prior=self.prior, x_center=self.x_center,
+            prior=self.prior, x_center=self.x_center, time=self._time(),
+            item_known=self.meta["data"].get("item_type_known"),
         )
 
     @property
@@ -108,24 +119,75 @@ class Fit:
 
     def _patterns(self, table, draws):
         _, rows = contract.parse(table, "score")
-        return scoring.find_patterns(rows, draws, self._covariate(), self.x_center)
+        return scoring.find_patterns(rows, draws, self._covariate(), self.x_center, self._time())
 
-    def probability_draws(self, table) -> np.ndarray:
-        """Posterior draws of P(honoured): an array of shape (draws, rows), for contrasts and plots.
+    def _time(self) -> tuple[float, float] | None:
+        spec = self.meta["spec"]
+        return (float(spec["time_center"]), float(spec["default_year"])) if spec.get("time_effect") else None
 
-        For example, the ordinary-minus-high-profile difference for one state is
-        ``d = fit.probability_draws([ordinary_row, high_profile_row]); d[:, 0] - d[:, 1]``.
-        """
+    def probability_matrix(self, table) -> np.ndarray:
+        """Posterior draws of P(honoured) as a plain NumPy array of shape (draws, rows): the fast form
+        for array algebra (chains stacked in order)."""
         pat = self._patterns(table, self.draws)
         return scoring.probability_draws(self.draws, pat, pat.row_pattern)
 
-    def prior_probability_draws(self, table) -> np.ndarray:
-        """Draws of P(honoured) under the prior alone (shape (prior draws, rows)): what the model says
-        before seeing the record, for comparison with :meth:`probability_draws`."""
+    def prior_probability_matrix(self, table) -> np.ndarray:
+        """Draws of P(honoured) under the prior alone, shape (prior draws, rows)."""
         if self.prior is None:
             raise RuntimeError("this fit carries no prior draws")
         pat = self._patterns(table, self.prior)
         return scoring.probability_draws(self.prior, pat, pat.row_pattern)
+
+    def probability_draws(self, table):
+        """Posterior draws of P(honoured) as an ``xarray.DataArray`` with dims (chain, draw, case).
+
+        ``case`` is labelled from the input (its ``case_id`` column when unique, else ``row 1``, ...),
+        so ArviZ functions apply directly, e.g. ``az.hdi(fit.probability_draws(rows))``. For plain
+        arrays use :meth:`probability_matrix`.
+        """
+        return self._labelled(self.probability_matrix(table), table, self.meta["sampler"]["chains"])
+
+    def prior_probability_draws(self, table):
+        """Draws of P(honoured) under the prior alone, as a DataArray (chain, draw, case)."""
+        return self._labelled(self.prior_probability_matrix(table), table, 1)
+
+    def _labelled(self, m: np.ndarray, table, chains: int):
+        import xarray as xr
+
+        from .fitting import case_labels
+
+        df = contract.to_frame(table)
+        labels = case_labels(df)
+        return xr.DataArray(m.reshape(chains, -1, m.shape[1]), dims=("chain", "draw", "case"),
+                            coords={"chain": np.arange(chains), "draw": np.arange(m.shape[0] // chains),
+                                    "case": labels}, name="p_honored")
+
+    def contrast(self, first, second, interval: float = 0.9) -> pd.DataFrame:
+        """Posterior of P(honoured | first row) - P(honoured | second row), row by row.
+
+        ``first`` and ``second`` are tables of equal length. Returns one row per pair: the mean
+        difference and its central ``interval``, P(first > second), and the same two numbers under
+        the prior alone (what the model says before seeing the record), with the contraction of the
+        difference's variance.
+        """
+        q = scoring.check_interval(interval)
+        a, b = self.probability_matrix(first), self.probability_matrix(second)
+        if a.shape != b.shape:
+            from .errors import InputError
+
+            raise InputError(f"contrast needs two tables of equal length, got {a.shape[1]} and {b.shape[1]} rows")
+        d = a - b
+        lo, hi = np.quantile(d, [(1 - q) / 2, (1 + q) / 2], axis=0)
+        out = pd.DataFrame({"difference": d.mean(axis=0), "lower": lo, "upper": hi,
+                            "p_first_higher": (d > 0).mean(axis=0)})
+        if self.prior is not None:
+            dp = self.prior_probability_matrix(first) - self.prior_probability_matrix(second)
+            out["difference_prior"] = dp.mean(axis=0)
+            out["p_first_higher_prior"] = (dp > 0).mean(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out["contraction"] = 1.0 - d.var(axis=0) / dp.var(axis=0)
+        out.attrs["interval"] = q
+        return out
 
     def item_probabilities(self, table) -> pd.DataFrame:
         """Posterior mean P(item kept) for every promise item, per row (columns ``p_kept_<item>``).
@@ -136,7 +198,7 @@ class Fit:
         from .draws import _log_expit, item_logit
 
         df, rows = contract.parse(table, "score")
-        pat = scoring.find_patterns(rows, self.draws, self._covariate(), self.x_center)
+        pat = scoring.find_patterns(rows, self.draws, self._covariate(), self.x_center, self._time())
         p = np.exp(_log_expit(item_logit(self.draws, pat.cells(self.draws)))).mean(axis=0)  # (patterns, items)
         cols = {f"p_kept_{g}": p[pat.row_pattern, k] for k, g in enumerate(contract.ASSURANCE_GROUPS)}
         return pd.DataFrame(cols, index=df.index)
@@ -154,8 +216,8 @@ class Fit:
             post = _typical(self, self.draws, rows)
             prior = _typical(self, self.prior, rows) if self.prior is not None else None
         else:
-            post = self.probability_draws(rows)
-            prior = self.prior_probability_draws(rows) if self.prior is not None else None
+            post = self.probability_matrix(rows)
+            prior = self.prior_probability_matrix(rows) if self.prior is not None else None
         d = post[:, 0] - post[:, 1]
         out = {"state": state or "typical state", "difference_mean": float(d.mean()),
                "difference_lower": float(np.quantile(d, 0.05)), "difference_upper": float(np.quantile(d, 0.95)),
@@ -168,11 +230,9 @@ class Fit:
         return out
 
     def _covariate(self):
-        if not self.uses_covariate:
-            return None
-        from .covariates import bundled_pts
+        from .covariates import bundled_covariate
 
-        return bundled_pts()
+        return bundled_covariate(self.covariate_name)
 
     def report(self, state: str, case_type: str, **kwargs) -> str:
         """Expert-witness report (self-contained HTML); see :func:`assurisk.report.build_report`."""
@@ -186,7 +246,7 @@ class Fit:
 
         var_names = kwargs.pop("var_names", [n for n in ("intercept", "sigma_state", "beta_high_profile",
                                                          "beta_high_profile_treatment", "sigma_state_high_profile",
-                                                         "beta_pts", "item_effect", "deterrence_effect", "detection",
+                                                         "beta_covariate", "beta_time", "item_effect", "deterrence_effect", "detection",
                                                          "verification", "state_effect", "state_high_profile_effect")
                                              if n in self.idata.posterior.data_vars])
         kwargs.setdefault("ci_prob", 0.9)  # one interval convention: 90%, as in scores

@@ -23,16 +23,17 @@ from .design import build_design
 from .draws import PosteriorDraws
 from .errors import ConvergenceWarning, InputError
 from .fit import Fit, _fmt
-from .model import (ASSURANCE_PARAM, DETECTION_PARAM, DETERRENCE_PARAM, LATENT_PARAMS, SCALAR_PARAMS, STATE_PARAMS,
-                    VERIFICATION_PARAM, build_model)
+from .model import (ASSURANCE_PARAM, DETECTION_PARAM, DETERRENCE_PARAM, LATENT_COVARIATE, LATENT_PARAMS, SCALAR_PARAMS,
+                    STATE_PARAMS, VERIFICATION_PARAM, build_model)
 from .priors import Priors
 from .storage import model_id, sha256_file
 
 PRIOR_DRAWS = 2000  # prior draws kept in every fit: the prior's P(honoured) to +-0.01 (MC error)
-KEPT_PARAMS = SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM, DETERRENCE_PARAM, DETECTION_PARAM, VERIFICATION_PARAM)
+KEPT_PARAMS = SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM, DETERRENCE_PARAM, DETECTION_PARAM, VERIFICATION_PARAM,
+                              LATENT_COVARIATE)
 R_HAT_MAX = 1.01
 ESS_MIN = 400
-COVARIATES = ("pts", None)
+COVARIATES = ("pts", "fariss", None)
 
 
 def _import_pymc():
@@ -111,9 +112,27 @@ def _versions() -> dict:
     return out
 
 
-def fit(cases, *, covariates: str | None = "pts", detection: bool = True, deterrence: bool = False,
-        priors: Priors | None = None, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int | None = None,
-        target_accept: float = 0.95, sampler: str | None = None, progressbar: bool = False) -> Fit:
+def row_covariates(rows, covariates: str | None, time_effect: bool, *, x_center: float = 0.0,
+                   time_center: float = 0.0, default_year: float | None = None):
+    """Per-row covariate mean (uncentred), measurement sd and found flag, and time in decades."""
+    from .covariates import bundled_covariate
+
+    n = len(rows.state_code)
+    x, x_sd, found = None, None, np.ones(n, dtype=bool)
+    if covariates:
+        lk = bundled_covariate(covariates).lookup(rows.state, rows.year)
+        x, x_sd, found = lk.mean, lk.sd, lk.found
+    t = None
+    if time_effect:
+        year = np.where(np.isnan(rows.year), np.nan if default_year is None else default_year, rows.year)
+        t = (year - time_center) / 10.0
+    return x, x_sd, found, t
+
+
+def fit(cases, *, covariates: str | None = "pts", time_effect: bool = False, detection: bool = True,
+        deterrence: bool = False, priors: Priors | None = None, draws: int = 1000, tune: int = 1000,
+        chains: int = 4, seed: int | None = None, target_accept: float = 0.95, sampler: str | None = None,
+        progressbar: bool = False) -> Fit:
     """Fit the model of assurance compliance to a case table.
 
     ``detection=True`` (default) is the monitoring-aware model with three outcomes per transfer:
@@ -123,13 +142,16 @@ def fit(cases, *, covariates: str | None = "pts", detection: bool = True, deterr
     not read as "honoured". ``detection=False`` is the face-value model, which drops transfers with
     no known outcome. ``deterrence=True`` lets monitoring change compliance itself (by default the
     model assumes it does not: monitoring changes only what is seen).
-    ``covariates="pts"`` adds the standardised Political Terror Scale of the receiving state in the
-    year of transfer; ``None`` treats states as exchangeable groups. ``seed=None`` draws a seed and
-    records it, so every fit can be re-run exactly. ``sampler`` is ``"nutpie"`` (default when
-    installed) or ``"pymc"``. Warns :class:`ConvergenceWarning` when diagnostics fail.
+    ``covariates`` is ``"pts"`` (the standardised Political Terror Scale of the receiving state in the
+    year of transfer), ``"fariss"`` (Fariss's latent human-rights scores, with their published
+    uncertainty carried as measurement error) or ``None`` (states as exchangeable groups); states
+    with no score carry the world distribution, not a point value. ``time_effect=True`` adds a
+    linear trend per decade. ``seed=None`` draws a seed and records it, so every fit can be re-run
+    exactly. ``sampler`` is ``"nutpie"`` (default when installed) or ``"pymc"``. Warns
+    :class:`ConvergenceWarning` when diagnostics fail.
     """
     if covariates not in COVARIATES:
-        raise InputError(f"covariates must be 'pts' or None, got {covariates!r}")
+        raise InputError(f"covariates must be 'pts', 'fariss' or None, got {covariates!r}")
     priors = priors if priors is not None else Priors()
     if not isinstance(priors, Priors):
         raise InputError(f"priors must be an assurisk.Priors object, got {type(priors).__name__}")
@@ -143,8 +165,8 @@ def fit(cases, *, covariates: str | None = "pts", detection: bool = True, deterr
     sampler = sampler or ("nutpie" if _nutpie_available() else "pymc")
     if sampler not in ("nutpie", "pymc"):
         raise InputError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
-
-    for name, v in (("detection", detection), ("deterrence", deterrence), ("progressbar", progressbar)):
+    for name, v in (("detection", detection), ("deterrence", deterrence), ("time_effect", time_effect),
+                    ("progressbar", progressbar)):
         if not isinstance(v, bool):
             raise InputError(f"{name} must be True or False, got {v!r}")
     if deterrence and not detection:
@@ -152,51 +174,56 @@ def fit(cases, *, covariates: str | None = "pts", detection: bool = True, deterr
     if not isinstance(target_accept, (int, float)) or isinstance(target_accept, bool) or not 0 < target_accept < 1:
         raise InputError(f"target_accept must be a number strictly between 0 and 1, got {target_accept!r}")
 
-    df, rows = contract.parse(cases, "fit", require_year=covariates == "pts")
-    x = None
+    df, rows = contract.parse(cases, "fit", require_year=bool(covariates) or time_effect)
+    used = (rows.n_transfers if detection else rows.n_face_honored + rows.n_breaches) > 0
     likelihood = ("(verified kept, breach reported, unknown) ~ Multinomial(transfers; prod p*w, 1 - prod(1 - (1-p)*d), "
                   "rest); items of a promise independent given state and case type" if detection else
                   "breaches ~ Binomial(transfers with a known outcome, 1 - prod p); unknown outcomes excluded")
-    spec: dict = {"covariates": covariates, "detection": detection, "deterrence": deterrence,
-                  "structure": "item_product_v2", "unseen_policy": "population_predictive_per_state",
-                  "priors": priors.to_dict(), "likelihood": likelihood,
+    spec: dict = {"covariates": covariates, "time_effect": time_effect, "detection": detection,
+                  "deterrence": deterrence, "structure": "item_product_v2",
+                  "unseen_policy": "population_predictive_per_state", "priors": priors.to_dict(),
+                  "likelihood": likelihood,
                   "defaults": {"assurance_types": contract.DEFAULT_ASSURANCE, "monitoring": contract.DEFAULT_MONITORING}}
-    if covariates == "pts":
-        from .covariates import bundled_pts
+    weights = rows.n_transfers[used] if detection else (rows.n_face_honored + rows.n_breaches)[used]
+    time_center = default_year = 0.0
+    if time_effect:
+        time_center = round(float(np.average(rows.year[used], weights=weights)), 3) if used.any() else 2000.0
+        default_year = float(np.nanmax(rows.year[used])) if used.any() else 2000.0
+        spec.update(time_center=time_center, default_year=default_year)
+    x, x_sd, found, t = row_covariates(rows, covariates, time_effect, time_center=time_center, default_year=default_year)
+    x_center = 0.0
+    if covariates:
+        from .covariates import bundled_covariate
 
-        pts = bundled_pts()
-        x, found = pts.standardized(rows.state, rows.year)
-        used = (rows.n_transfers if detection else rows.n_face_honored + rows.n_breaches) > 0
+        table = bundled_covariate(covariates)
         missing = sorted({str(s) for s in rows.state[used & ~found]})
         if missing:
-            warnings.warn(f"no PTS score for {', '.join(missing)}: their covariate is set to the world average "
-                          "(scores for them carry covariate_imputed=True)", stacklevel=2)
-        spec.update(pts_center=pts.center, pts_scale=pts.scale, pts_source="Political Terror Scale 2024 release")
-    x_center = 0.0
-    if x is not None:
-        used = (rows.n_transfers if detection else rows.n_face_honored + rows.n_breaches) > 0
-        x_center = round(float(np.average(x[used], weights=rows.n_transfers[used] if detection else None)), 6) if used.any() else 0.0
-        spec["x_center"] = x_center
+            warnings.warn(f"no {covariates.upper()} score for {', '.join(missing)}: their covariate is drawn from the "
+                          "world distribution (scores for them carry covariate_imputed=True)", stacklevel=2)
+        x_center = round(float(np.average(x[used], weights=weights)), 6) if used.any() else 0.0
+        spec.update(x_center=x_center, covariate_center=table.center, covariate_scale=table.scale,
+                    covariate_source=COVARIATE_SOURCES[covariates])
     try:
-        design = build_design(rows, x, detection=detection, x_center=x_center)
+        design = build_design(rows, x, detection=detection, x_center=x_center, x_sd=x_sd, t=t)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     unknown_beliefs = sorted(set(priors.state_beliefs) - set(design.states))
     if unknown_beliefs:
         raise InputError(f"Priors.state_beliefs names {unknown_beliefs}, which have no fitted transfers in this table")
-    state_x = None
-    if covariates == "pts":
-        state_x = pts.standardized(np.array(design.states), np.full(len(design.states), np.nan))[0] - x_center
+    state_x = beliefs_covariate(design.states, covariates, x_center) if priors.state_beliefs else None
 
     pm = _import_pymc()
-    model = build_model(design, priors, use_covariate=covariates == "pts", detection=detection,
-                        deterrence=deterrence, state_x=state_x)
+    model = build_model(design, priors, use_covariate=bool(covariates), detection=detection,
+                        deterrence=deterrence, time_effect=time_effect, state_x=state_x)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, os.cpu_count() or 1),
                           random_seed=int(seed), nuts_sampler=sampler, target_accept=target_accept,
                           progressbar=progressbar, model=model)
         prior_tree = pm.sample_prior_predictive(draws=PRIOR_DRAWS, model=model, random_seed=int(seed) + 1)
+        if priors.state_beliefs:  # forward sampling ignores the beliefs' Potential terms: sample the prior by MCMC
+            prior_tree = _prior_by_mcmc(pm, design, priors, bool(covariates), detection, deterrence, time_effect,
+                                        state_x, sampler, int(seed) + 1, prior_tree)
         ppc = pm.sample_posterior_predictive(idata, model=model, random_seed=int(seed) + 2, progressbar=False)
     for name in ("prior", "prior_predictive"):
         idata[name] = prior_tree[name]
@@ -225,8 +252,47 @@ def fit(cases, *, covariates: str | None = "pts", detection: bool = True, deterr
     }
     draws_post = draws_of_group(idata.posterior.to_dataset(), design.states, seed)
     draws_prior = draws_of_group(idata.prior.to_dataset(), design.states, seed)
-    add_log_likelihood(idata, df, rows, draws_post, x, x_center, detection, chains)
+    from .loglik import RowCovariates
+
+    cov = RowCovariates(x, x_sd, t, design.latent_keys)
+    add_log_likelihood(idata, df, rows, draws_post, cov, x_center, detection, chains)
     return Fit(draws_post, meta, idata=idata, prior=draws_prior)
+
+
+def _prior_by_mcmc(pm, design, priors, use_covariate, detection, deterrence, time_effect, state_x, sampler, seed,
+                   forward):
+    """Prior draws of a model with expert state beliefs: the same model with no outcomes observed
+    (every count zero), sampled by NUTS, so the beliefs shape the prior as they shape the posterior."""
+    from dataclasses import replace as _replace
+
+    empty = _replace(design, counts=np.zeros_like(design.counts))
+    model = build_model(empty, priors, use_covariate=use_covariate, detection=detection, deterrence=deterrence,
+                        time_effect=time_effect, state_x=state_x)
+    tree = pm.sample(draws=PRIOR_DRAWS // 4, tune=500, chains=4, cores=min(4, os.cpu_count() or 1), random_seed=seed,
+                     nuts_sampler=sampler, target_accept=0.95, progressbar=False, model=model)
+    post = tree.posterior.to_dataset()
+    import xarray as xr
+
+    stacked = post.stack(sample=("chain", "draw")).drop_vars(["chain", "draw", "sample"])
+    prior = stacked.rename({"sample": "draw"}).expand_dims(chain=[0]).transpose("chain", "draw", ...)
+    out = xr.DataTree()
+    out["prior"] = xr.DataTree(prior)
+    out["prior_predictive"] = forward["prior_predictive"]
+    return out
+
+
+COVARIATE_SOURCES = {"pts": "Political Terror Scale 2024 release (Gibney et al.)",
+                     "fariss": "Fariss latent human rights protection scores v4.02 (sign flipped: higher is worse)"}
+
+
+def beliefs_covariate(states, covariates: str | None, x_center: float) -> np.ndarray | None:
+    """Each state's latest centred covariate: where an expert's state belief is anchored."""
+    if not covariates:
+        return None
+    from .covariates import bundled_covariate
+
+    lk = bundled_covariate(covariates).lookup(np.array(states), np.full(len(states), np.nan))
+    return lk.mean - x_center
 
 
 def draws_of_group(ds, states, seed) -> PosteriorDraws:
@@ -243,7 +309,7 @@ def case_labels(df) -> list[str]:
     return [f"row {i + 1}" for i in range(len(df))]
 
 
-def add_log_likelihood(idata, df, rows, draws: PosteriorDraws, x, x_center, detection: bool, chains: int) -> None:
+def add_log_likelihood(idata, df, rows, draws: PosteriorDraws, cov, x_center, detection: bool, chains: int) -> None:
     """Pointwise log-likelihood per fitted case (summed over its items), labelled by case, in place.
 
     Computed with the scorer's NumPy algebra, so ``az.loo(fit.idata)`` leaves out whole cases.
@@ -252,7 +318,7 @@ def add_log_likelihood(idata, df, rows, draws: PosteriorDraws, x, x_center, dete
 
     from .loglik import case_log_likelihood
 
-    ll, used = case_log_likelihood(rows, draws, x, x_center, detection)
+    ll, used = case_log_likelihood(rows, draws, cov, x_center, detection)
     labels = np.asarray(case_labels(df), dtype=object)[used]
     ll = ll.reshape(chains, -1, ll.shape[-1])
     idata["log_likelihood"] = xr.DataTree(xr.Dataset({"outcomes": (("chain", "draw", "case"), ll)},
@@ -272,5 +338,23 @@ def _data_summary(df, rows, design, detection: bool, digest: str, source: str) -
             "n_ordinary_known": int((rows.n_honored + rows.n_breaches)[used & ~hp].sum()),
             "state_transfers": {s: int(n_used[rows.state == s].sum()) for s in design.states},
             "state_type_transfers": {s: [int(n_used[(rows.state == s) & ~hp].sum()),
-                                         int(n_used[(rows.state == s) & hp].sum())] for s in design.states}}
+                                         int(n_used[(rows.state == s) & hp].sum())] for s in design.states},
+            "item_type_known": item_type_known(rows, detection)}
+
+
+def item_type_known(rows, detection: bool) -> dict[str, list[int]]:
+    """Per promised item group: [ordinary, high-profile] transfers in the record with a known outcome
+    (verified kept or breach reported) whose promise included that item: the direct evidence a cell
+    of that case type and item can draw on (``n_direct`` in scores)."""
+    from .design import observations
+
+    obs = observations(rows, detection=detection)
+    known = (obs["h"] + obs["b"]).to_numpy()
+    mask = obs["mask"].to_numpy()
+    hp = obs["hp"].to_numpy().astype(bool)
+    out = {}
+    for k, g in enumerate(contract.ASSURANCE_GROUPS):
+        has = (mask >> k) & 1 == 1
+        out[g] = [int(known[has & ~hp].sum()), int(known[has & hp].sum())]
+    return out
 

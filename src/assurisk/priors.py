@@ -68,8 +68,9 @@ class Priors:
     high_profile_sigma: float = 1.0  # case-type effect on every item
     high_profile_treatment_sigma: float = 1.0  # extra case-type effect on items no court record shows
     sigma_state_high_profile: float = 0.5  # half-normal scale of state-specific case-type differences
-    pts_mu: float = 0.0  # effect of one world-wide SD of the covariate; no prior lean on its sign
-    pts_sigma: float = 0.5
+    covariate_mu: float = 0.0  # effect of one world-wide SD of the covariate; no prior lean on its sign
+    covariate_sigma: float = 0.5
+    time_sigma: float = 0.5  # effect of a decade (only with time_effect=True); no prior lean on its sign
     assurance_sigma: float = 1.5  # sd of each item's effect relative to the torture promise
     deterrence_sigma: float = 0.5  # sd of the effect of monitoring on compliance (only with deterrence=True)
     # "level/case_type" -> (a, b) of a Beta prior on P(breach reported | breach)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-BUNDLED = ("cases.csv", "state_covariates.csv", "default_fit.nc")
+BUNDLED = ("cases.csv", "state_covariates.csv", "state_covariates_fariss.csv", "default_fit.nc")
 
 
 def data_path(name: str) -> Path:

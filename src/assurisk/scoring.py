@@ -20,11 +20,15 @@ from .errors import InputError
 BLOCK_ELEMENTS = 4_000_000  # draws x patterns evaluated at once (~32 MB of float64)
 
 
-PRIOR_SD_RATIO = 0.7  # prior_dominated: posterior sd of logit P(honoured) at least this share of the prior's ...
-PRIOR_SHIFT = 0.5  # ... and the posterior mean within this many prior sds of the prior mean
+# prior_dominated (documented in docs/model.md): a cell rests on the prior when the record holds fewer
+# than N_DIRECT_MIN transfers with a known outcome of its case type for one of its promised items, or
+# when the record removes less than CONTRACTION_MIN of the prior's variance of its log-odds.
+N_DIRECT_MIN = 3
+CONTRACTION_MIN = 0.5
 SCORE_COLUMNS = ("p_honored", "p_honored_lower", "p_honored_upper", "p_breach", "p_breach_unreported",
-                 "p_breach_given_unreported", "p_honored_prior", "prior_dominated", "state_seen", "n_state_cases",
-                 "n_state_type_cases", "covariate_imputed", "converged")
+                 "p_breach_given_unreported", "p_honored_prior", "prior_contraction", "n_direct", "prior_dominated",
+                 "state_seen", "n_state_cases",
+                 "n_state_type_cases", "covariate_imputed", "covariate_year_outside", "converged")
 
 
 @dataclass(frozen=True)
@@ -33,16 +37,24 @@ class Patterns:
 
     state_idx: np.ndarray  # index into draws.states, or -1 - j for unseen_codes[j]
     high_profile: np.ndarray  # float 0/1
-    x: np.ndarray  # centred, standardised covariate
+    x: np.ndarray  # centred, standardised covariate (mean)
     assurance: np.ndarray  # (patterns x items) 0/1 promised items
     monitoring: np.ndarray  # int index into MONITORING_LEVELS
     covariate_found: np.ndarray  # bool
     row_pattern: np.ndarray  # int, per input row
     unseen_codes: tuple = ()  # codes of the states the fit has not seen, in the order state_idx refers to
+    x_sd: np.ndarray | None = None  # measurement sd of the covariate (0: exact)
+    t: np.ndarray | None = None  # decades from the record's centre (None: no time effect)
+    keys: np.ndarray | None = None  # "STATE:year" per pattern, seeds the covariate's measurement error
+    year_outside: np.ndarray | None = None  # bool: the year lies outside the covariate's scored years
 
     def cells(self, draws: PosteriorDraws, cols=slice(None)) -> Cells:
+        noise = None
+        if self.x_sd is not None and (self.x_sd[cols] > 0).any():
+            noise = draws.covariate_noise(self.keys[cols], self.x_sd[cols])
         return cells_for(draws, self.state_idx[cols], self.high_profile[cols], self.x[cols],
-                         self.assurance[cols], self.monitoring[cols], self.unseen_codes)
+                         self.assurance[cols], self.monitoring[cols], self.unseen_codes,
+                         None if self.t is None else self.t[cols], noise)
 
 
 def check_interval(interval) -> float:
@@ -68,13 +80,15 @@ def _block(draws: PosteriorDraws, n_pat: int):
 
 def summarize(draws: PosteriorDraws, pat: Patterns, interval: float, prior: PosteriorDraws | None = None) -> dict:
     """Per pattern: posterior mean and central interval of P(honoured), the detection quantities, and
-    (with ``prior``) the prior mean and the prior-dominated flag. Computed in blocks to bound memory."""
+    (with ``prior``) the prior mean and the prior-to-posterior contraction of the log-odds. Computed
+    in blocks to bound memory."""
     n_pat = len(pat.state_idx)
-    out = {k: np.full(n_pat, np.nan) for k in ("mean", "lower", "upper", "unreported", "given_unreported", "prior_mean")}
-    out["prior_dominated"] = np.zeros(n_pat, dtype=bool)
+    out = {k: np.full(n_pat, np.nan) for k in ("mean", "lower", "upper", "unreported", "given_unreported", "prior_mean",
+                                                "contraction")}
     tails = [(1.0 - interval) / 2.0, (1.0 + interval) / 2.0]
     for sl in _block(draws, n_pat):
-        probs = outcome_probabilities(draws, pat.cells(draws, sl))
+        c = pat.cells(draws, sl)
+        probs = outcome_probabilities(draws, c)
         p = probs["kept"]
         out["mean"][sl] = p.mean(axis=0)
         out["lower"][sl], out["upper"][sl] = np.quantile(p, tails, axis=0)
@@ -85,14 +99,30 @@ def summarize(draws: PosteriorDraws, pat: Patterns, interval: float, prior: Post
                 out["unreported"][sl] = np.where(breach > 0, 1.0 - rep / breach, 0.0)
                 out["given_unreported"][sl] = np.where(rep < 1, (breach - rep) / (1.0 - rep), 0.0)
         if prior is not None:
-            lp_post = log_p_kept(draws, pat.cells(draws, sl))
+            lp_post = log_p_kept(draws, c)
             lp_prior = log_p_kept(prior, pat.cells(prior, sl))
             out["prior_mean"][sl] = np.exp(lp_prior).mean(axis=0)
             z_post, z_prior = _logit_from_log(lp_post), _logit_from_log(lp_prior)
-            sd_prior = z_prior.std(axis=0)
-            out["prior_dominated"][sl] = ((z_post.std(axis=0) >= PRIOR_SD_RATIO * sd_prior)
-                                          & (np.abs(z_post.mean(axis=0) - z_prior.mean(axis=0)) <= PRIOR_SHIFT * sd_prior))
+            var_prior = z_prior.var(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out["contraction"][sl] = np.where(var_prior > 0, 1.0 - z_post.var(axis=0) / var_prior, np.nan)
     return out
+
+
+def direct_evidence(pat: Patterns, item_known: dict | None) -> np.ndarray | None:
+    """Per pattern: the fewest transfers with a known outcome in the record, of the pattern's case
+    type, among the items it promises (None when the fit does not record them)."""
+    if not item_known:
+        return None
+    known = np.array([item_known[g] for g in contract.ASSURANCE_GROUPS], dtype=float)  # (items, 2)
+    per_item = known[:, pat.high_profile.astype(np.int64)].T  # (patterns, items)
+    promised = pat.assurance > 0
+    return np.where(promised, per_item, np.inf).min(axis=1).astype(np.int64)
+
+
+def prior_dominated(n_direct: np.ndarray, contraction: np.ndarray) -> np.ndarray:
+    """The documented rule: too little direct evidence, or too little prior-to-posterior contraction."""
+    return (n_direct < N_DIRECT_MIN) | ~(np.nan_to_num(contraction, nan=0.0) >= CONTRACTION_MIN)
 
 
 def _logit_from_log(log_p: np.ndarray) -> np.ndarray:
@@ -100,23 +130,43 @@ def _logit_from_log(log_p: np.ndarray) -> np.ndarray:
     return log_p - np.log(-np.expm1(np.minimum(log_p, -1e-300)))
 
 
-def find_patterns(rows: contract.CaseRows, draws: PosteriorDraws, covariate, x_center: float = 0.0) -> Patterns:
-    """Reduce rows to distinct patterns; ``covariate`` is a PTSTable or None (model without covariate)."""
+def find_patterns(rows: contract.CaseRows, draws: PosteriorDraws, covariate, x_center: float = 0.0,
+                  time: tuple[float, float] | None = None) -> Patterns:
+    """Reduce rows to distinct patterns.
+
+    ``covariate`` is a CovariateTable or None (model without covariate); ``time`` is (centre year,
+    year used when a row gives none) for a model with a time effect, else None.
+    """
     s_code, s_uniq = rows.state_code, rows.state_levels
     seen_lookup = {s: i for i, s in enumerate(draws.states)}
     unseen = tuple(sorted({str(s) for s in s_uniq if s not in seen_lookup}))
     unseen_lookup = {s: -1 - j for j, s in enumerate(unseen)}
     s_seen_idx = np.array([seen_lookup.get(s, unseen_lookup.get(s, 0)) for s in s_uniq], dtype=np.int64)
 
-    if covariate is None:
-        pair_code, pair_state, x_pair, found_pair = s_code, np.arange(len(s_uniq)), None, None
+    by_year = covariate is not None or time is not None
+    if not by_year:
+        pair_code, pair_state = s_code, np.arange(len(s_uniq))
+        n_pair = len(s_uniq)
+        x_pair, sd_pair, found_pair, out_pair = np.zeros(n_pair), np.zeros(n_pair), np.ones(n_pair, bool), np.zeros(n_pair, bool)
+        t_pair, key_pair = None, np.array(s_uniq, dtype=object)
     else:
         y_code, y_uniq = pd.factorize(rows.year, use_na_sentinel=False)
         pair_code, pair_uniq = pd.factorize(s_code.astype(np.int64) * len(y_uniq) + y_code)
         pair_uniq = np.asarray(pair_uniq)
         pair_state = pair_uniq // len(y_uniq)
-        x_pair, found_pair = covariate.standardized(s_uniq[pair_state], np.asarray(y_uniq, float)[pair_uniq % len(y_uniq)])
-        x_pair = x_pair - x_center
+        pair_year = np.asarray(y_uniq, float)[pair_uniq % len(y_uniq)]
+        n_pair = len(pair_uniq)
+        if covariate is None:
+            x_pair, sd_pair, found_pair, out_pair = np.zeros(n_pair), np.zeros(n_pair), np.ones(n_pair, bool), np.zeros(n_pair, bool)
+        else:
+            lk = covariate.lookup(s_uniq[pair_state], pair_year)
+            x_pair, sd_pair, found_pair, out_pair = lk.mean - x_center, lk.sd, lk.found, lk.outside
+        t_pair = None
+        if time is not None:
+            center, default_year = time
+            t_pair = (np.where(np.isnan(pair_year), default_year, pair_year) - center) / 10.0
+        key_pair = np.array([f"{s}:{'' if np.isnan(y) else int(y)}" for s, y in zip(s_uniq[pair_state], pair_year)],
+                            dtype=object)
 
     n_groups = len(contract.ASSURANCE_GROUPS)
     n_levels = len(contract.MONITORING_LEVELS)
@@ -128,28 +178,32 @@ def find_patterns(rows: contract.CaseRows, draws: PosteriorDraws, covariate, x_c
     mask = (pat_uniq // n_levels) % (1 << n_groups)
     hp = (pat_uniq // (n_levels << n_groups)) % 2
     pat_pair = pat_uniq // (2 * n_levels << n_groups)
-    n_pat = len(pat_uniq)
     return Patterns(
         state_idx=s_seen_idx[pair_state[pat_pair]],
         high_profile=hp.astype(float),
-        x=np.zeros(n_pat) if x_pair is None else x_pair[pat_pair],
+        x=x_pair[pat_pair],
         assurance=((mask[:, None] >> np.arange(n_groups)) & 1).astype(float),
         monitoring=level.astype(np.int64),
-        covariate_found=np.ones(n_pat, bool) if found_pair is None else found_pair[pat_pair],
+        covariate_found=found_pair[pat_pair],
         row_pattern=pat_code,
         unseen_codes=unseen,
+        x_sd=sd_pair[pat_pair],
+        t=None if t_pair is None else t_pair[pat_pair],
+        keys=key_pair[pat_pair],
+        year_outside=out_pair[pat_pair],
     )
 
 
 def score_rows(df: pd.DataFrame, rows: contract.CaseRows, draws: PosteriorDraws, *, covariate,
                state_counts: dict[str, int], state_type_counts: dict[str, list[int]], converged: bool,
-               interval: float, prior: PosteriorDraws | None = None, x_center: float = 0.0) -> pd.DataFrame:
+               interval: float, prior: PosteriorDraws | None = None, x_center: float = 0.0,
+               time: tuple[float, float] | None = None, item_known: dict | None = None) -> pd.DataFrame:
     """The input rows with the score columns appended (existing columns of the same name are replaced).
 
     The columns are the same for every model; a value a model cannot give (the detection quantities of
     the face-value model, the prior columns of a fit without prior draws) is missing (NaN / <NA>).
     """
-    pat = find_patterns(rows, draws, covariate, x_center)
+    pat = find_patterns(rows, draws, covariate, x_center, time)
     s = summarize(draws, pat, interval, prior)
     seen = pat.state_idx >= 0
     idx = np.where(seen, pat.state_idx, 0)
@@ -164,13 +218,17 @@ def score_rows(df: pd.DataFrame, rows: contract.CaseRows, draws: PosteriorDraws,
     out["p_breach_unreported"] = s["unreported"][r]
     out["p_breach_given_unreported"] = s["given_unreported"][r]
     out["p_honored_prior"] = s["prior_mean"][r]
-    flag = pd.array(s["prior_dominated"][r], dtype="boolean")
-    if prior is None:
-        flag[:] = pd.NA
+    out["prior_contraction"] = s["contraction"][r]
+    direct = direct_evidence(pat, item_known)
+    out["n_direct"] = pd.array(direct[r] if direct is not None else np.full(len(r), pd.NA), dtype="Int64")
+    flag = pd.array(np.full(len(r), pd.NA), dtype="boolean")
+    if prior is not None and direct is not None:
+        flag = pd.array(prior_dominated(direct, s["contraction"])[r], dtype="boolean")
     out["prior_dominated"] = flag
     out["state_seen"] = seen[r]
     out["n_state_cases"] = np.where(seen, counts[idx], 0)[r]
     out["n_state_type_cases"] = np.where(seen, type_counts[idx, pat.high_profile.astype(np.int64)], 0)[r]
     out["covariate_imputed"] = ~pat.covariate_found[r]
+    out["covariate_year_outside"] = pat.year_outside[r]
     out["converged"] = bool(converged)
     return out

@@ -18,8 +18,10 @@ from ._version import FIT_FORMAT, __version__
 from .draws import PosteriorDraws
 from .errors import FitFileError
 from .contract import ASSURANCE_GROUPS, MONITORING_LEVELS
-from .model import (ASSURANCE_PARAM, DETECTION_PARAM, DETERRENCE_PARAM, SCALAR_PARAMS, STATE_PARAMS,
-                    VERIFICATION_PARAM)
+from .model import (ASSURANCE_PARAM, DETECTION_PARAM, DETERRENCE_PARAM, LATENT_COVARIATE, SCALAR_PARAMS,
+                    STATE_PARAMS, VERIFICATION_PARAM)
+
+MAX_LATENT = 100_000  # covariate values measured with error in one fit (a bound on what a file can make us read)
 
 META_ATTR = "assurisk_meta"
 FORMAT_ATTR = "assurisk_format"
@@ -128,7 +130,7 @@ def _group_draws(f, group: str, meta: dict, path: Path, states=None) -> tuple[di
         raise FitFileError(f"{str(path)!r} is damaged: it has no {group} group")
     g = f[group]
     names = [n for n in SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM,)
-             if n != "beta_pts" or meta["spec"]["covariates"]]
+             if (n != "beta_covariate" or meta["spec"]["covariates"]) and (n != "beta_time" or meta["spec"].get("time_effect"))]
     if meta["spec"]["detection"]:
         names += [DETECTION_PARAM, VERIFICATION_PARAM]
     if meta["spec"].get("deterrence"):
@@ -156,6 +158,14 @@ def _group_draws(f, group: str, meta: dict, path: Path, states=None) -> tuple[di
         if not np.issubdtype(a.dtype, np.floating) or not np.all(np.isfinite(a)):
             raise FitFileError(f"{str(path)!r} is damaged: {group} {n} holds non-finite or non-float values")
         arrays[n] = a
+    if meta["spec"]["covariates"] and LATENT_COVARIATE in g:  # measurement errors of the fitted covariate values
+        shape = g[LATENT_COVARIATE].shape
+        if len(shape) != 3 or shape[:2] != lead or shape[2] > MAX_LATENT:
+            raise FitFileError(f"{str(path)!r} is damaged: {group} {LATENT_COVARIATE} has shape {shape}")
+        a = g[LATENT_COVARIATE][()]
+        if not np.issubdtype(a.dtype, np.floating) or not np.all(np.isfinite(a)):
+            raise FitFileError(f"{str(path)!r} is damaged: {group} {LATENT_COVARIATE} holds non-finite values")
+        arrays[LATENT_COVARIATE] = a
     return arrays, states
 
 

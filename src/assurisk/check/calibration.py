@@ -11,7 +11,7 @@ from ..priors import Priors
 from . import replay
 
 SBC_PARAMS = ("intercept", "sigma_state", "beta_high_profile", "beta_high_profile_treatment",
-              "sigma_state_high_profile", "beta_pts")
+              "sigma_state_high_profile", "beta_covariate", "beta_time")
 # Derived quantities a court reads: P(whole promise kept) for a typical state (state effects zero, mean
 # covariate, no monitoring) and the ordinary-minus-high-profile contrast for a torture promise.
 DERIVED = ("p[ordinary,torture]", "p[high_profile,torture]", "p[ordinary,death_penalty]", "contrast[torture]")
@@ -65,7 +65,7 @@ def sbc(spec: replay.ModelSpec, n_sims: int = 200, *, settings: replay.RefitSett
     counts_sim = replay.simulate_counts(truth, spec.design, rng, detection=spec.detection)
     jobs = [(None, counts_sim[i], seed * 100_003 + i) for i in range(n_sims)]
     results = replay.run_refits(spec, jobs, settings, executor)
-    params = [p for p in SBC_PARAMS if p != "beta_pts" or spec.use_covariate]
+    params = [p for p in SBC_PARAMS if (p != "beta_covariate" or spec.use_covariate) and (p != "beta_time" or spec.time_effect)]
     params += list(DERIVED) + ["state_effect[0]"]
     if spec.detection:  # unmonitored ordinary and high-profile cases
         params += ["detection[0,0]", "detection[0,1]", "verification[0,0]", "verification[0,1]"]

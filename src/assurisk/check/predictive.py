@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from ..design import COURT_ITEM, N_ITEMS
-from ..draws import cells_for, outcome_probabilities
+from ..draws import outcome_probabilities
 from . import replay
 
 SMOOTHING = 1.0  # pseudo-observations per category (Dirichlet(1, 1, 1) prior on group frequencies)
@@ -42,9 +42,7 @@ def transfers(spec: replay.ModelSpec) -> tuple[np.ndarray, np.ndarray]:
 
 def unit_probabilities(draws, spec: replay.ModelSpec, pat: np.ndarray) -> np.ndarray:
     """(draws x units x 3) probabilities of the three outcomes."""
-    d = spec.design
-    c = cells_for(draws, d.state_idx, d.high_profile, d.x, d.assurance, d.monitoring)
-    pr = outcome_probabilities(draws, c)
+    pr = outcome_probabilities(draws, replay.design_cells(draws, spec.design))
     if spec.detection:
         p = np.stack([pr["verified_kept"], pr["breach_reported"],
                       np.clip(1 - pr["verified_kept"] - pr["breach_reported"], 0, 1)], axis=-1)

@@ -17,11 +17,12 @@ import numpy as np
 from .. import scoring
 from ..design import Design, item_levels
 from ..draws import PosteriorDraws, outcome_probabilities
-from ..model import (ASSURANCE_PARAM, DETECTION_PARAM, DETERRENCE_PARAM, SCALAR_PARAMS, STATE_PARAMS,
-                     VERIFICATION_PARAM)
+from ..model import (ASSURANCE_PARAM, DETECTION_PARAM, DETERRENCE_PARAM, LATENT_COVARIATE, SCALAR_PARAMS,
+                     STATE_PARAMS, VERIFICATION_PARAM)
 from ..priors import Priors
 
-KEPT = SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM, DETERRENCE_PARAM, DETECTION_PARAM, VERIFICATION_PARAM)
+KEPT = SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM, DETERRENCE_PARAM, DETECTION_PARAM, VERIFICATION_PARAM,
+                                       LATENT_COVARIATE)
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,18 @@ class ModelSpec:
     detection: bool
     deterrence: bool = False
     state_x: tuple | None = None  # per state, the centred covariate used by priors.state_beliefs
+    time_effect: bool = False
+    covariate: str | None = None  # "pts", "fariss" or None
+    x_center: float = 0.0
+    time_center: float = 0.0
+    default_year: float = 0.0
 
     def key(self) -> str:
-        shape = (self.design.states, self.design.assurance.shape[1])
-        blob = json.dumps([self.priors.to_dict(), self.use_covariate, self.detection, self.deterrence,
-                           self.state_x, repr(shape)], sort_keys=True)
+        """Identity of the compiled model: its structure only. Prior values are data (swapped with
+        ``with_data``) except state beliefs, which add terms to the model."""
+        shape = (self.design.states, self.design.assurance.shape[1], self.design.latent_keys)
+        blob = json.dumps([sorted(self.priors.state_beliefs.items()), self.use_covariate, self.detection,
+                           self.deterrence, self.time_effect, self.state_x, repr(shape)], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def build(self):
@@ -54,7 +62,7 @@ class ModelSpec:
 
         sx = None if self.state_x is None else np.asarray(self.state_x, dtype=float)
         return build_model(self.design, self.priors, use_covariate=self.use_covariate, detection=self.detection,
-                           deterrence=self.deterrence, state_x=sx)
+                           deterrence=self.deterrence, time_effect=self.time_effect, state_x=sx)
 
 
 def spec_from_fit(fit) -> ModelSpec:
@@ -66,6 +74,8 @@ def spec_from_fit(fit) -> ModelSpec:
     else:  # face value: known outcomes only
         b = cd["n_breaches"].values.astype(np.int64)
         counts = np.stack([cd["n_known"].values.astype(np.int64) - b, b, np.zeros_like(b)], axis=1)
+    n = len(cd["state_idx"])
+    keys = tuple(str(k) for k in cd["covariate_latent"].values) if "covariate_latent" in cd.coords else ()
     design = Design(
         states=tuple(str(s) for s in tree.posterior.to_dataset()["state"].values),
         state_idx=cd["state_idx"].values.astype(np.int64),
@@ -74,46 +84,57 @@ def spec_from_fit(fit) -> ModelSpec:
         assurance=cd["promised"].values.astype(float),
         monitoring=cd["monitoring_idx"].values.astype(np.int64),
         counts=counts,
+        x_sd=cd["x_sd"].values.astype(float) if "x_sd" in cd else np.zeros(n),
+        latent_idx=cd["latent_idx"].values.astype(np.int64) if "latent_idx" in cd else np.full(n, -1),
+        latent_keys=keys,
+        t=cd["t"].values.astype(float) if "t" in cd else np.zeros(n),
     )
     spec = fit.meta["spec"]
-    state_x = None
     priors = Priors.from_dict(spec["priors"])
-    if priors.state_beliefs and fit.uses_covariate:
-        from ..covariates import bundled_pts
+    x_center = float(spec.get("x_center", 0.0))
+    state_x = None
+    if priors.state_beliefs and spec["covariates"]:
+        from ..fitting import beliefs_covariate
 
-        x = bundled_pts().standardized(np.array(design.states), np.full(len(design.states), np.nan))[0]
-        state_x = tuple(float(v) for v in x - float(spec.get("x_center", 0.0)))
-    return ModelSpec(design, priors, fit.uses_covariate, fit.uses_detection, bool(spec.get("deterrence", False)), state_x)
+        state_x = tuple(float(v) for v in beliefs_covariate(design.states, spec["covariates"], x_center))
+    return ModelSpec(design, priors, bool(spec["covariates"]), bool(spec["detection"]),
+                     bool(spec.get("deterrence", False)), state_x, bool(spec.get("time_effect", False)),
+                     spec["covariates"] or None, x_center, float(spec.get("time_center", 0.0)),
+                     float(spec.get("default_year", 0.0)))
 
 
-def design_for(spec: ModelSpec, table, covariate, *, detection: bool, x_center: float = 0.0) -> Design | None:
-    """Design of another case table (or another likelihood), indexed into the fitted model's states.
+def design_for(spec: ModelSpec, table, covariate=None, *, detection: bool, x_center: float | None = None) -> Design | None:
+    """Design of another case table (or another likelihood), indexed into the fitted model's states
+    and covariate values, so the compiled model can be reused.
 
     Returns None when the table has a state the fitted model does not know (it cannot reuse the model).
     """
     from .. import contract
     from ..design import build_design
+    from ..fitting import row_covariates
 
-    _, rows = contract.parse(table, "fit", require_year=spec.use_covariate)
-    x = covariate.standardized(rows.state, rows.year)[0] if spec.use_covariate else None
-    d = build_design(rows, x, detection=detection, x_center=x_center)
+    _, rows = contract.parse(table, "fit", require_year=spec.use_covariate or spec.time_effect)
+    x, x_sd, _, t = row_covariates(rows, spec.covariate, spec.time_effect, time_center=spec.time_center,
+                                   default_year=spec.default_year)
+    d = build_design(rows, x, detection=detection, x_center=spec.x_center if x_center is None else x_center,
+                     x_sd=x_sd, t=t, latent_keys=spec.design.latent_keys)
     lookup = {s: i for i, s in enumerate(spec.design.states)}
     if not set(d.states) <= set(lookup):
         return None
     return replace(d, states=spec.design.states, state_idx=np.array([lookup[d.states[i]] for i in d.state_idx]))
 
 
-def patterns_of(design: Design) -> scoring.Patterns:
-    n = design.n_patterns
-    return scoring.Patterns(state_idx=design.state_idx, high_profile=design.high_profile, x=design.x,
-                            assurance=design.assurance, monitoring=design.monitoring,
-                            covariate_found=np.ones(n, bool), row_pattern=np.arange(n))
+def design_cells(draws: PosteriorDraws, design: Design):
+    """Cells of the fitted patterns, with the covariate's measurement error taken from the draws."""
+    from ..draws import cells_for, design_noise
+
+    return cells_for(draws, design.state_idx, design.high_profile, design.x, design.assurance, design.monitoring,
+                     t=design.t, x_noise=design_noise(draws, design.x_sd, design.latent_idx))
 
 
 def outcome_probs(draws: PosteriorDraws, design: Design) -> dict[str, np.ndarray]:
     """(draws x patterns) kept, verified_kept and breach_reported probabilities."""
-    pat = patterns_of(design)
-    return outcome_probabilities(draws, pat.cells(draws))
+    return outcome_probabilities(draws, design_cells(draws, design))
 
 
 def prob_honoured(draws: PosteriorDraws, design: Design) -> np.ndarray:
@@ -131,6 +152,7 @@ def prior_draws(spec: ModelSpec, n: int, rng: np.random.Generator) -> PosteriorD
     p, k = spec.priors, len(spec.design.states)
     if p.state_beliefs:
         raise ValueError("prior simulation does not support state_beliefs (they are not a generative prior)")
+    n_latent = len(spec.design.latent_keys)
     sigma_s = np.abs(rng.normal(0, p.sigma_state, n))
     sigma_h = np.abs(rng.normal(0, p.sigma_state_high_profile, n))
     n_items = spec.design.assurance.shape[1]
@@ -145,7 +167,11 @@ def prior_draws(spec: ModelSpec, n: int, rng: np.random.Generator) -> PosteriorD
         ASSURANCE_PARAM: np.concatenate([np.zeros((n, 1)), rng.normal(0, p.assurance_sigma, (n, n_items - 1))], axis=1),
     }
     if spec.use_covariate:
-        arrays["beta_pts"] = rng.normal(p.pts_mu, p.pts_sigma, n)
+        arrays["beta_covariate"] = rng.normal(p.covariate_mu, p.covariate_sigma, n)
+        if n_latent:
+            arrays["covariate_error"] = rng.standard_normal((n, n_latent))
+    if spec.time_effect:
+        arrays["beta_time"] = rng.normal(0, p.time_sigma, n)
     if spec.deterrence:
         arrays[DETERRENCE_PARAM] = np.concatenate([np.zeros((n, 1)), rng.normal(0, p.deterrence_sigma, (n, 2))], axis=1)
     if spec.detection:
@@ -190,11 +216,10 @@ def _compiled(spec: ModelSpec):
     return _COMPILED[key]
 
 
-def _data_of(design: Design, counts: np.ndarray) -> dict:
-    counts = np.asarray(counts, dtype=np.int64)
-    return {"state_idx": design.state_idx, "high_profile": design.high_profile, "x": design.x,
-            "promised": design.assurance, "monitoring_idx": design.monitoring, "counts": counts,
-            "n_known": counts[:, 0] + counts[:, 1], "n_breaches": counts[:, 1]}
+def _data_of(spec: ModelSpec, design: Design, counts: np.ndarray) -> dict:
+    from ..model import design_data, prior_data
+
+    return {**prior_data(spec.priors), **design_data(replace(design, counts=np.asarray(counts, dtype=np.int64)))}
 
 
 def refit_chunk(spec: ModelSpec, jobs: list[tuple[Design | None, np.ndarray, int]], settings: RefitSettings) -> list[dict]:
@@ -210,7 +235,7 @@ def refit_chunk(spec: ModelSpec, jobs: list[tuple[Design | None, np.ndarray, int
     compiled = _compiled(spec)
     out = []
     for design, counts, seed in jobs:
-        data = _data_of(design if design is not None else spec.design, counts)
+        data = _data_of(spec, design if design is not None else spec.design, counts)
         known = {v.name for v in compiled.shared_var_keys}
         tree = nutpie.sample(compiled.with_data(**{k: v for k, v in data.items() if k in known}), draws=settings.draws,
                              tune=settings.tune, chains=settings.chains, cores=min(settings.chains, 2), seed=int(seed),

@@ -21,7 +21,7 @@ from ..priors import CASE_TYPES, DEFAULT_DETECTION, Priors
 from . import predictive, replay
 
 MAIN = ["intercept", "sigma_state", "beta_high_profile", "beta_high_profile_treatment", "sigma_state_high_profile",
-        "beta_pts"]
+        "beta_covariate", "beta_time"]
 
 
 def _log_prior(fit, priors: Priors) -> np.ndarray:
@@ -34,8 +34,12 @@ def _log_prior(fit, priors: Priors) -> np.ndarray:
           + stats.halfnorm.logpdf(post["sigma_state_high_profile"], scale=priors.sigma_state_high_profile)
           + stats.norm.logpdf(post["z_state"]).sum(axis=-1) + stats.norm.logpdf(post["z_state_high_profile"]).sum(axis=-1)
           + stats.norm.logpdf(post["item_effect"], 0, priors.assurance_sigma).sum(axis=-1))
-    if "beta_pts" in post:
-        lp = lp + stats.norm.logpdf(post["beta_pts"], priors.pts_mu, priors.pts_sigma)
+    if "beta_covariate" in post:
+        lp = lp + stats.norm.logpdf(post["beta_covariate"], priors.covariate_mu, priors.covariate_sigma)
+    if "covariate_error" in post:
+        lp = lp + stats.norm.logpdf(post["covariate_error"]).sum(axis=-1)
+    if "beta_time" in post:
+        lp = lp + stats.norm.logpdf(post["beta_time"], 0, priors.time_sigma)
     if "deterrence_effect" in post:
         lp = lp + stats.norm.logpdf(post["deterrence_effect"], 0, priors.deterrence_sigma).sum(axis=-1)
     for name in ("detection", "verification"):
@@ -81,7 +85,8 @@ def _detection_scaled(f) -> dict:
 
 def prior_alternatives(priors: Priors) -> dict[str, Priors]:
     scale = lambda f: replace(priors, intercept_sigma=priors.intercept_sigma * f, sigma_state=priors.sigma_state * f,  # noqa: E731
-                              high_profile_sigma=priors.high_profile_sigma * f, pts_sigma=priors.pts_sigma * f,
+                              high_profile_sigma=priors.high_profile_sigma * f,
+                              covariate_sigma=priors.covariate_sigma * f, time_sigma=priors.time_sigma * f,
                               high_profile_treatment_sigma=priors.high_profile_treatment_sigma * f,
                               sigma_state_high_profile=priors.sigma_state_high_profile * f,
                               assurance_sigma=priors.assurance_sigma * f)
@@ -121,7 +126,7 @@ def robustness(fit, spec: replay.ModelSpec, cases: pd.DataFrame, question: dict,
                executor=None, seed: int = 0) -> list[dict]:
     """Estimate and 90% interval for ``question`` under each alternative (the fit itself first)."""
     def summarise(name, draws_obj, note="", res=None):
-        p = fit.__class__(draws_obj, fit.meta).probability_draws([question])[:, 0]
+        p = fit.__class__(draws_obj, fit.meta).probability_matrix([question])[:, 0]
         lo, hi = np.quantile(p, [0.05, 0.95])
         div = fit.diagnostics["divergences"] if res is None else res["divergences"]
         conv = fit.converged if res is None else res["converged"]
@@ -132,7 +137,7 @@ def robustness(fit, spec: replay.ModelSpec, cases: pd.DataFrame, question: dict,
     rows = [summarise("as fitted", fit.draws)]
     names, jobs = [], []
     for name, table in data_alternatives(cases, spec.design.states).items():
-        d = replay.design_for(spec, table, fit._covariate(), detection=spec.detection, x_center=x_center)
+        d = replay.design_for(spec, table, detection=spec.detection)
         if d is None:
             continue
         names.append(name)
@@ -145,7 +150,7 @@ def robustness(fit, spec: replay.ModelSpec, cases: pd.DataFrame, question: dict,
         res = replay.run_refits(alt, [(None, spec.design.counts, seed)], settings)[0]
         rows.append(summarise(name, replay.draws_of(res, spec.design.states), res=res))
     if spec.detection:
-        fd = replay.design_for(spec, cases, fit._covariate(), detection=False, x_center=x_center)
+        fd = replay.design_for(spec, cases, detection=False)
         face = replace(spec, design=fd, detection=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -44,13 +44,13 @@ def answer(fit, q: dict, interval: float) -> dict:
                      "n_state_type_cases", "converged") if k in s}
     if "p_breach_unreported" in s:
         out["p_breach_unreported"] = float(s["p_breach_unreported"])
-    out["draws"] = fit.probability_draws([q])[:, 0]
+    out["draws"] = fit.probability_matrix([q])[:, 0]
     return out
 
 
 def case_type_contrast(fit, q: dict) -> dict:
     both = [dict(q, case_type="ordinary"), dict(q, case_type="high_profile")]
-    d = fit.probability_draws(both)
+    d = fit.probability_matrix(both)
     diff = d[:, 0] - d[:, 1]
     lo, hi = np.quantile(diff, [0.05, 0.95])
     return {"mean": float(diff.mean()), "lower": float(lo), "upper": float(hi),
@@ -74,7 +74,7 @@ def other_model(fit, q: dict, cases=None) -> dict | None:
         return None
     spec = replay.spec_from_fit(fit)
     detection = not spec.detection
-    design = replay.design_for(spec, path, fit._covariate(), detection=detection, x_center=fit.x_center)
+    design = replay.design_for(spec, path, detection=detection)
     other = replace(spec, design=design, detection=detection)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -82,8 +82,8 @@ def other_model(fit, q: dict, cases=None) -> dict | None:
                                 replay.RefitSettings(draws=1000, tune=1000, chains=4, thin=1))[0]
     draws = replay.draws_of(res, spec.design.states)
     alt = fit.__class__(draws, fit.meta)
-    p = alt.probability_draws([q])[:, 0]
-    both = alt.probability_draws([dict(q, case_type="ordinary"), dict(q, case_type="high_profile")])
+    p = alt.probability_matrix([q])[:, 0]
+    both = alt.probability_matrix([dict(q, case_type="ordinary"), dict(q, case_type="high_profile")])
     lo, hi = np.quantile(p, [0.05, 0.95])
     return {"model": "monitoring_aware" if detection else "face_value", "p_honored": float(p.mean()),
             "lower": float(lo), "upper": float(hi),
