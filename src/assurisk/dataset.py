@@ -90,10 +90,10 @@ def codebook_problems(df: pd.DataFrame) -> list[Problem]:
         dup = ids.duplicated(keep="first").to_numpy() | (ids == "").to_numpy()
         report(dup, "case_id", "a unique, non-empty slug")
     if "sources" in cols:
-        src = _col(df, "sources").map(lambda s: [p.strip() for p in s.split(";") if p.strip()])
-        report(src.map(lambda parts: not parts).to_numpy(dtype=bool), "sources", "at least one source")
+        src = [[p.strip() for p in s.split(";") if p.strip()] for s in _col(df, "sources")]
+        report(np.array([not parts for parts in src], dtype=bool), "sources", "at least one source")
         if "citations" in cols:  # v2 tables keep formal citations apart: every source is a URL
-            report(src.map(lambda parts: any(not p.startswith(("http://", "https://")) for p in parts)).to_numpy(dtype=bool),
+            report(np.array([any(not p.startswith(("http://", "https://")) for p in parts) for parts in src], dtype=bool),
                    "sources", "URLs only (formal citations go in the citations column)")
     if "notes" in cols:
         report((_col(df, "notes") == "").to_numpy(), "notes", "a note in the coder's own words")
@@ -112,11 +112,11 @@ def codebook_problems(df: pd.DataFrame) -> list[Problem]:
                "the date the sources were read, YYYY-MM-DD")
     if "case_type_criteria" in cols:
         crit = _col(df, "case_type_criteria")
-        bad = crit.map(lambda c: any(t.strip() not in CASE_TYPE_CRITERIA for t in c.split(";") if t.strip()))
-        report(bad.to_numpy(dtype=bool), "case_type_criteria", "a ';'-list from " + ", ".join(CASE_TYPE_CRITERIA))
+        bad = np.array([any(t.strip() not in CASE_TYPE_CRITERIA for t in c.split(";") if t.strip()) for c in crit], dtype=bool)
+        report(bad, "case_type_criteria", "a ';'-list from " + ", ".join(CASE_TYPE_CRITERIA))
         if "profile" in cols:
-            want = crit.map(profile_of_criteria)
-            report((want != _col(df, "profile")).to_numpy(), "profile",
+            want = np.array([profile_of_criteria(c) for c in crit], dtype=object)
+            report(want != _col(df, "profile").to_numpy(dtype=object), "profile",
                    "the profile the written case-type test gives for case_type_criteria")
     if {"profile", "case_type"} <= cols:
         want = _col(df, "profile").map(CASE_TYPE_OF_PROFILE)
@@ -135,8 +135,8 @@ def codebook_problems(df: pd.DataFrame) -> list[Problem]:
                                "not_transferred -> empty)")
     if {"outcome_detail", "item_outcomes"} <= cols:
         detail, items = _col(df, "outcome_detail"), _col(df, "item_outcomes")
-        implied = items.map(whole_promise)
-        report((implied.notna() & (implied != detail)).to_numpy(dtype=bool), "outcome_detail",
+        implied = np.array([whole_promise(x) for x in items], dtype=object)
+        report(np.array([i is not None and i != d for i, d in zip(implied, detail)], dtype=bool), "outcome_detail",
                "the whole-promise outcome its item_outcomes imply (all kept -> honored; broken and kept -> "
                "partly_breached; broken, none kept -> breached; otherwise unknown)")
         report(((detail != "not_transferred") & (items == "")).to_numpy(), "item_outcomes",
