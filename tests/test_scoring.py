@@ -89,8 +89,10 @@ def test_unreported_share_follows_verification_and_case_type(bundled):
         d = det[:, VERIFICATION_LEVELS.index(level), int(r["case_type"] == "high_profile")]
         # For a one-item promise, P(breach reported) = P(breach) * d; the unreported share is 1 - E[qd] / E[q].
         assert got == pytest.approx(1 - (q * d).mean() / q.mean(), rel=1e-9)
-    # With the default priors, unmonitored ordinary breaches are the least likely to be reported.
-    assert out.p_breach_unreported.iloc[0] == out.p_breach_unreported.max()
+    # Under the default priors (the fit's prior draws), unmonitored ordinary breaches are the least
+    # likely to be reported; the posterior may reorder the cells the record informs.
+    prior_det = bundled.prior.detection.mean(axis=0)
+    assert prior_det[0, 0] == prior_det.min()
 
 
 def test_block_computation_matches_single_block(sim_fit, monkeypatch):

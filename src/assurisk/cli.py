@@ -220,7 +220,7 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--out", required=True, help="fit file to write (.nc)")
     f.add_argument("--seed", type=int, help="random seed (recorded; default: drawn and recorded)")
     f.add_argument("--draws", type=int, default=1000)
-    f.add_argument("--tune", type=int, default=1000)
+    f.add_argument("--tune", type=int, default=1500)
     f.add_argument("--chains", type=int, default=4)
     f.add_argument("--covariate", choices=("pts", "fariss", "none"), default="pts",
                    help="state-year covariate: Political Terror Scale (default), Fariss latent scores with their "

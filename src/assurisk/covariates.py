@@ -18,6 +18,8 @@ import numpy as np
 from .codes import iso3166_alpha3
 
 PTS_COLUMNS = ("PTS_A", "PTS_H", "PTS_S")
+# The PTS file's WordBank_Code_A uses old World Bank codes for a few states; their ISO 3166-1 alpha-3 codes.
+WORLD_BANK_TO_ISO = {"ADO": "AND", "ROM": "ROU", "TMP": "TLS", "ZAR": "COD", "WBG": "PSE", "KSV": "XKX"}
 COVARIATE_COLUMNS = ("iso3", "year", "pts_a", "pts_h", "pts_s", "pts_mean", "n_scores")
 
 
@@ -26,13 +28,15 @@ def build_state_covariates(pts_csv: str | Path) -> list[dict]:
 
     The PTS file is Windows-1252 with CRLF endings and ``NA`` for missing scores; its
     ``WordBank_Code_A`` is not unique for historical entities (USSR, both Yugoslavias, ...), so
-    only codes that are current ISO 3166-1 alpha-3 codes are kept, and uniqueness is checked.
+    only codes that are current ISO 3166-1 alpha-3 codes are kept (after mapping the few old World
+    Bank codes, e.g. ROM for Romania, to ISO), and uniqueness is checked.
     """
     raw = Path(pts_csv).read_bytes().decode("cp1252")
     codes = iso3166_alpha3()
     out: dict[tuple[str, int], dict] = {}
     for r in csv.DictReader(io.StringIO(raw, newline="")):
         iso = r["WordBank_Code_A"].strip()
+        iso = WORLD_BANK_TO_ISO.get(iso, iso)
         if iso not in codes:
             continue
         scores = {c: (None if r[c] in ("NA", "") else int(r[c])) for c in PTS_COLUMNS}
@@ -78,6 +82,7 @@ def build_fariss_covariates(lhrs_csv: str | Path, pts_csv: str | Path) -> list[d
     cow_iso: dict[str, tuple[int, str]] = {}
     for r in csv.DictReader(io.StringIO(raw, newline="")):
         iso, cow, year = r["WordBank_Code_A"].strip(), r["COW_Code_N"].strip(), int(r["Year"])
+        iso = WORLD_BANK_TO_ISO.get(iso, iso)
         if iso in codes and cow not in ("", "NA") and year >= cow_iso.get(cow, (-1, ""))[0]:
             cow_iso[cow] = (year, iso)
     out: dict[tuple[str, int], dict] = {}

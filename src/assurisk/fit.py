@@ -110,6 +110,7 @@ class Fit:
             state_type_counts=self.state_type_counts, converged=self.converged, interval=q,
             prior=self.prior, x_center=self.x_center, time=self._time(),
             item_known=self.meta["data"].get("item_type_known"),
+            item_state_known=self.meta["data"].get("item_state_known"),
         )
 
     @property

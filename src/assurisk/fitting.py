@@ -130,7 +130,7 @@ def row_covariates(rows, covariates: str | None, time_effect: bool, *, x_center:
 
 
 def fit(cases, *, covariates: str | None = "pts", time_effect: bool = False, detection: bool = True,
-        deterrence: bool = False, priors: Priors | None = None, draws: int = 1000, tune: int = 1000,
+        deterrence: bool = False, priors: Priors | None = None, draws: int = 1000, tune: int = 1500,
         chains: int = 4, seed: int | None = None, target_accept: float = 0.95, sampler: str | None = None,
         progressbar: bool = False) -> Fit:
     """Fit the model of assurance compliance to a case table.
@@ -331,6 +331,7 @@ def _data_summary(df, rows, design, detection: bool, digest: str, source: str) -
     used = n_used > 0
     hp = rows.high_profile
     return {"sha256": digest, "source": source, "n_rows": len(df), "n_fitted_rows": int(used.sum()),
+            "n_observations": int(design.n.sum()), "n_observed_breaches": int(design.breaches.sum()),
             "n_transfers": int(n_used.sum()),
             "n_breaches": int(rows.n_breaches[used].sum()), "n_honored_verified": int(rows.n_honored[used].sum()),
             "n_unknown": int(rows.n_unknown.sum()), "n_item_coded_rows": int((rows.has_items & used).sum()),
@@ -339,16 +340,20 @@ def _data_summary(df, rows, design, detection: bool, digest: str, source: str) -
             "state_transfers": {s: int(n_used[rows.state == s].sum()) for s in design.states},
             "state_type_transfers": {s: [int(n_used[(rows.state == s) & ~hp].sum()),
                                          int(n_used[(rows.state == s) & hp].sum())] for s in design.states},
-            "item_type_known": item_type_known(rows, detection)}
+            "item_type_known": item_type_known(rows, detection),
+            "item_state_known": {st: item_type_known(rows, detection, state=st) for st in design.states}}
 
 
-def item_type_known(rows, detection: bool) -> dict[str, list[int]]:
+def item_type_known(rows, detection: bool, state: str | None = None) -> dict[str, list[int]]:
     """Per promised item group: [ordinary, high-profile] transfers in the record with a known outcome
     (verified kept or breach reported) whose promise included that item: the direct evidence a cell
-    of that case type and item can draw on (``n_direct`` in scores)."""
+    of that case type and item can draw on (``n_direct`` in scores; with ``state``, that state's own
+    transfers only: ``n_direct_state``)."""
     from .design import observations
 
     obs = observations(rows, detection=detection)
+    if state is not None:
+        obs = obs[obs["state"] == state]
     known = (obs["h"] + obs["b"]).to_numpy()
     mask = obs["mask"].to_numpy()
     hp = obs["hp"].to_numpy().astype(bool)

@@ -26,7 +26,8 @@ BLOCK_ELEMENTS = 4_000_000  # draws x patterns evaluated at once (~32 MB of floa
 N_DIRECT_MIN = 3
 CONTRACTION_MIN = 0.5
 SCORE_COLUMNS = ("p_honored", "p_honored_lower", "p_honored_upper", "p_breach", "p_breach_unreported",
-                 "p_breach_given_unreported", "p_honored_prior", "prior_contraction", "n_direct", "prior_dominated",
+                 "p_breach_given_unreported", "p_honored_prior", "prior_contraction", "n_direct", "n_direct_state",
+                 "prior_dominated",
                  "state_seen", "n_state_cases",
                  "n_state_type_cases", "covariate_imputed", "covariate_year_outside", "converged")
 
@@ -120,6 +121,21 @@ def direct_evidence(pat: Patterns, item_known: dict | None) -> np.ndarray | None
     return np.where(promised, per_item, np.inf).min(axis=1).astype(np.int64)
 
 
+def direct_state_evidence(pat: Patterns, states, item_state_known: dict | None) -> np.ndarray | None:
+    """Per pattern: the same count as :func:`direct_evidence`, from the pattern's own state only
+    (0 for a state the record does not hold)."""
+    if not item_state_known:
+        return None
+    groups = contract.ASSURANCE_GROUPS
+    table = np.zeros((len(states) + 1, len(groups), 2))
+    for i, s in enumerate(states):
+        if s in item_state_known:
+            table[i] = [item_state_known[s][g] for g in groups]
+    idx = np.where(pat.state_idx >= 0, pat.state_idx, len(states))
+    per_item = table[idx[:, None], np.arange(len(groups))[None, :], pat.high_profile.astype(np.int64)[:, None]]
+    return np.where(pat.assurance > 0, per_item, np.inf).min(axis=1).astype(np.int64)
+
+
 def prior_dominated(n_direct: np.ndarray, contraction: np.ndarray) -> np.ndarray:
     """The documented rule: too little direct evidence, or too little prior-to-posterior contraction."""
     return (n_direct < N_DIRECT_MIN) | ~(np.nan_to_num(contraction, nan=0.0) >= CONTRACTION_MIN)
@@ -197,7 +213,8 @@ def find_patterns(rows: contract.CaseRows, draws: PosteriorDraws, covariate, x_c
 def score_rows(df: pd.DataFrame, rows: contract.CaseRows, draws: PosteriorDraws, *, covariate,
                state_counts: dict[str, int], state_type_counts: dict[str, list[int]], converged: bool,
                interval: float, prior: PosteriorDraws | None = None, x_center: float = 0.0,
-               time: tuple[float, float] | None = None, item_known: dict | None = None) -> pd.DataFrame:
+               time: tuple[float, float] | None = None, item_known: dict | None = None,
+               item_state_known: dict | None = None) -> pd.DataFrame:
     """The input rows with the score columns appended (existing columns of the same name are replaced).
 
     The columns are the same for every model; a value a model cannot give (the detection quantities of
@@ -221,6 +238,8 @@ def score_rows(df: pd.DataFrame, rows: contract.CaseRows, draws: PosteriorDraws,
     out["prior_contraction"] = s["contraction"][r]
     direct = direct_evidence(pat, item_known)
     out["n_direct"] = pd.array(direct[r] if direct is not None else np.full(len(r), pd.NA), dtype="Int64")
+    own = direct_state_evidence(pat, draws.states, item_state_known)
+    out["n_direct_state"] = pd.array(own[r] if own is not None else np.full(len(r), pd.NA), dtype="Int64")
     flag = pd.array(np.full(len(r), pd.NA), dtype="boolean")
     if prior is not None and direct is not None:
         flag = pd.array(prior_dominated(direct, s["contraction"])[r], dtype="boolean")

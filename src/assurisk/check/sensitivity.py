@@ -105,16 +105,38 @@ def prior_alternatives(priors: Priors) -> dict[str, Priors]:
     }
 
 
+def _recode(cases: pd.DataFrame, mask, outcome: str) -> pd.DataFrame:
+    """Rows under ``mask`` read as ``outcome`` for the whole promise (their item outcomes dropped)."""
+    out = cases.copy()
+    out["outcome"] = np.where(mask, outcome, cases["outcome"].astype(object))
+    if "item_outcomes" in out.columns:
+        out["item_outcomes"] = np.where(mask, None, out["item_outcomes"].astype(object))
+    return out
+
+
 def data_alternatives(cases: pd.DataFrame, states) -> dict[str, pd.DataFrame]:
     """Alternative case tables; ``states`` are the states whose rows are left out in turn."""
     out = {}
-    if "outcome_detail" in cases:
-        partly = cases["outcome_detail"].astype(str) == "partly_breached"
-        out["coding: partly_breached read as honoured"] = cases.assign(outcome=np.where(partly, "honored", cases["outcome"].astype(object)))
+    col = lambda name: cases[name].astype(str).str.strip() if name in cases else pd.Series("", index=cases.index)  # noqa: E731
+    partly = col("outcome_detail") == "partly_breached"
+    if partly.any():
+        out["coding: partly_breached read as honoured"] = _recode(cases, partly, "honored")
+    minor = col("breach_gravity") == "minor"
+    if minor.any():
+        out["coding: minor breaches read as honoured"] = _recode(cases, minor, "honored")
+    if "case_type_criteria" in cases:
+        media = (col("case_type") == "ordinary") & col("case_type_criteria").str.contains("media")
+        if media.any():
+            out["coding: media attention alone counts as high-profile"] = cases.assign(
+                case_type=np.where(media, "high_profile", cases["case_type"].astype(object)))
+    if "promise_context" in cases:
+        out["data: standing obligations and after-transfer promises left out"] = cases[col("promise_context") == "transfer_condition"]
     if "assurance_kind" in cases:
-        out["data: treaty and informal assurances left out"] = cases[cases["assurance_kind"].astype(str) == "case_specific"]
+        out["data: treaty and informal assurances left out"] = cases[col("assurance_kind") == "case_specific"]
     if "evidence_strength" in cases:
-        out["data: weak-evidence rows left out"] = cases[cases["evidence_strength"].astype(str) != "weak"]
+        out["data: weak-evidence rows left out"] = cases[col("evidence_strength") != "weak"]
+    if "judgement_call" in cases:
+        out["data: rows flagged as judgement calls left out"] = cases[col("judgement_call").isin(["", "nan", "None"])]
     code = cases["receiving_state"].astype(str).str.strip().str.upper()
     for s in states:
         out[f"without {s}'s own rows"] = cases[code != s]
