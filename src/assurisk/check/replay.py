@@ -236,8 +236,113 @@ def run_refits(spec: ModelSpec, jobs: list[tuple[Design | None, np.ndarray, int]
 
 
 def draws_of(result: dict, states) -> PosteriorDraws:
-    return PosteriorDraws.from_arrays({k: v for k, v in result.items() if k not in ("divergences", "converged")},
+    return PosteriorDraws.from_arrays({k: v for k, v in result.items() if isinstance(v, np.ndarray) and k in KEPT},
                                       states, unseen_seed=0)
 
 
 assert item_levels  # re-exported for the checks
+
+
+# --- one compile for many priors -----------------------------------------------------------------
+# A model whose prior settings are shared variables (data) rather than constants: nutpie compiles it
+# once and every prior alternative is run with ``with_data``, like a new data set. The numbers are the
+# same as a model built with those priors as constants (tests/test_report.py compares the two log
+# densities); only the compile is shared.
+PRIOR_PREFIX = "prior__"
+
+
+class _PriorData:
+    """Stands in for :class:`Priors` inside ``build_model``: every number is a named shared variable."""
+
+    def __init__(self, priors: Priors):
+        import pytensor
+
+        from dataclasses import fields
+
+        self.shared = {}
+        for f in fields(priors):
+            v = getattr(priors, f.name)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                sv = pytensor.shared(np.float64(v), name=PRIOR_PREFIX + f.name)
+                self.shared[sv.name] = sv
+                setattr(self, f.name, sv)
+            else:
+                setattr(self, f.name, v)
+        self._tables = {}
+        for name in ("detection", "verification"):
+            sv = pytensor.shared(priors.beta_table(name), name=PRIOR_PREFIX + name)
+            self.shared[sv.name] = sv
+            self._tables[name] = sv
+
+    def beta_table(self, name: str):
+        return self._tables[name]
+
+
+def prior_values(priors: Priors) -> dict[str, np.ndarray]:
+    """The data a prior-as-data model needs for ``priors``."""
+    from dataclasses import fields
+
+    out = {PRIOR_PREFIX + f.name: np.float64(getattr(priors, f.name)) for f in fields(priors)
+           if isinstance(getattr(priors, f.name), (int, float)) and not isinstance(getattr(priors, f.name), bool)}
+    for name in ("detection", "verification"):
+        out[PRIOR_PREFIX + name] = priors.beta_table(name)
+    return out
+
+
+def prior_structure_key(spec: ModelSpec) -> str:
+    """What must match for two specs to share a prior-as-data compile: everything but the prior numbers."""
+    shape = (spec.design.states, spec.design.assurance.shape[1])
+    blob = json.dumps(["prior-data", sorted(spec.priors.state_beliefs.items()), spec.use_covariate, spec.detection,
+                       spec.deterrence, spec.state_x, repr(shape)], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def build_prior_data_model(spec: ModelSpec):
+    from ..model import build_model
+
+    sx = None if spec.state_x is None else np.asarray(spec.state_x, dtype=float)
+    return build_model(spec.design, _PriorData(spec.priors), use_covariate=spec.use_covariate,
+                       detection=spec.detection, deterrence=spec.deterrence, state_x=sx)
+
+
+def _compiled_prior_data(spec: ModelSpec):
+    key = prior_structure_key(spec)
+    if key not in _COMPILED:
+        from ..fitting import _import_pymc
+
+        _import_pymc()
+        import nutpie
+
+        _COMPILED[key] = nutpie.compile_pymc_model(build_prior_data_model(spec), backend="numba")
+    return _COMPILED[key]
+
+
+def refit_alternatives(spec: ModelSpec, jobs: list[tuple[Design | None, np.ndarray, Priors | None, int]],
+                       settings: RefitSettings, log=None) -> list[dict]:
+    """Refit one compiled model on each (design or None, counts, priors or None, seed): data and prior
+    alternatives alike, compiled once. Results are as :func:`refit_chunk`'s, with the diagnostics."""
+    import time
+
+    import nutpie
+
+    from ..fitting import compute_diagnostics, convergence_problems
+
+    compiled = _compiled_prior_data(spec)
+    known = {v.name for v in compiled.shared_var_keys}
+    out = []
+    for design, counts, priors, seed in jobs:
+        t = time.perf_counter()
+        data = _data_of(design if design is not None else spec.design, counts)
+        data.update(prior_values(priors or spec.priors))
+        tree = nutpie.sample(compiled.with_data(**{k: v for k, v in data.items() if k in known}), draws=settings.draws,
+                             tune=settings.tune, chains=settings.chains, cores=min(settings.chains, 2), seed=int(seed),
+                             progress_bar=False, save_warmup=False)
+        post = tree.posterior.to_dataset()
+        res = {n: post[n].values[:, ::settings.thin].reshape(-1, *post[n].shape[2:]) for n in KEPT if n in post}
+        diag = compute_diagnostics(tree)
+        problems = convergence_problems(diag, ess_min=min(400, settings.chains * settings.draws // 4))
+        res.update(divergences=int(diag["divergences"]), converged=not problems, problems=list(problems),
+                   r_hat_max=diag["r_hat_max"], ess_bulk_min=diag["ess_bulk_min"], ess_tail_min=diag["ess_tail_min"],
+                   seconds=time.perf_counter() - t)
+        out.append(res)
+    return out
