@@ -32,6 +32,10 @@ CODEBOOK_AGREEMENT = (
     {"column": "assurance_kind", "n": 89, "agreement": 0.876, "kappa": 0.696},
 )
 DOUBLE_CHECK_COLUMNS = ("outcome_detail", "monitoring", "assurance_kind", "case_type")
+COLUMN_WORDS = {"outcome_detail": "outcome", "monitoring": "monitoring", "assurance_kind": "kind of assurance",
+                "case_type": "case type"}
+COLUMN_KIND = {"outcome_detail": "outcome", "monitoring": "monitoring", "assurance_kind": "assurance_kind",
+               "case_type": "case_type_short"}
 
 
 def question_row(state: str, case_type: str, year=None, assurance=None, monitoring=None) -> dict:
@@ -85,7 +89,7 @@ def load_check(check) -> dict | None:
         raise InputError(f"--check {str(path)!r} is not valid JSON: {exc}") from None
     if not isinstance(s, dict):
         raise InputError(f"--check {str(path)!r}: expected a JSON object at the top level")
-    out = {}
+    out = {"sbc": None, "coverage": None, "predictive": None, "robustness": None}
 
     def num(v, where):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
@@ -130,7 +134,7 @@ def load_check(check) -> dict | None:
     fitinfo = s.get("fit") if isinstance(s.get("fit"), dict) else {}
     out["fit_model_id"] = str(fitinfo.get("model_id", ""))
     out["created"] = str(s.get("created", ""))
-    if not any(k in out for k in ("sbc", "coverage", "predictive", "robustness")):
+    if not any(out[k] for k in ("sbc", "coverage", "predictive", "robustness")):
         raise InputError(f"--check {str(path)!r}: summary.json has none of sbc, coverage, predictive, robustness")
     return out
 
@@ -396,6 +400,8 @@ def build_facts(fit, state: str, case_type: str, *, year=None, assurance=None, m
         "glossary": [{"term": t, "meaning": m} for t, m in GLOSSARY],
     }
     facts["references"] = refs.items
+    if coding:
+        coding.pop("by_case", None)  # copied into each case row; its keys are untrusted case ids
     return facts
 
 
@@ -446,8 +452,8 @@ def _double_check(path: Path | None, df: pd.DataFrame) -> dict | None:
             stats.append({"column": col, "n": int(st["n"]), "agreement": float(st["agreement"]), "kappa": float(st["kappa"])})
     by_case = {}
     for _, r in dc.iterrows():
-        diffs = [{"column": col, "first": r[f"pass1_{col}"], "second": r[f"pass2_{col}"],
-                  "final": r.get(f"final_{col}", "")}
+        diffs = [{"column": COLUMN_WORDS[col], "first": say(COLUMN_KIND[col], r[f"pass1_{col}"]),
+                  "second": say(COLUMN_KIND[col], r[f"pass2_{col}"]), "final": say(COLUMN_KIND[col], r.get(f"final_{col}", ""))}
                  for col in DOUBLE_CHECK_COLUMNS if f"pass1_{col}" in dc.columns and f"pass2_{col}" in dc.columns
                  and r[f"pass1_{col}"] != r[f"pass2_{col}"]]
         support = str(r.get("pass2_sources_support", ""))

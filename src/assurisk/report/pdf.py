@@ -23,7 +23,7 @@ def find_chromium() -> str:
     if env:
         if Path(env).is_file() and os.access(env, os.X_OK):
             return env
-        raise ChromiumMissing(f"ASSURISK_CHROMIUM={env!r} is not an executable file")
+        raise ChromiumMissing(f"writing a PDF needs headless Chromium: ASSURISK_CHROMIUM={env!r} is not an executable file")
     if Path("/usr/bin/chromium").is_file():
         return "/usr/bin/chromium"
     for name in CANDIDATES:

@@ -58,7 +58,7 @@ def alternatives(fit, spec, table: pd.DataFrame, state: str) -> list[dict]:
         partly = detail == "partly_breached"
         t.loc[partly, "outcome"] = "honored"
         if "item_outcomes" in t.columns:
-            t.loc[partly, "item_outcomes"] = t.loc[partly, "item_outcomes"].fillna("").str.replace("=broken", "=kept")
+            t.loc[partly, "item_outcomes"] = np.nan  # recoded as a whole: item outcomes would contradict it
         out.append({"name": "coding: partly breached promises read as honoured", "kind": "coding", "table": t,
                     "note": f"{int(partly.sum())} rows recoded"})
     grav = _col(table, "breach_gravity")
@@ -67,7 +67,7 @@ def alternatives(fit, spec, table: pd.DataFrame, state: str) -> list[dict]:
         minor = grav == "minor"
         t.loc[minor, "outcome"] = "honored"
         if "item_outcomes" in t.columns:
-            t.loc[minor, "item_outcomes"] = t.loc[minor, "item_outcomes"].fillna("").str.replace("=broken", "=kept")
+            t.loc[minor, "item_outcomes"] = np.nan
         out.append({"name": "coding: minor breaches read as honoured", "kind": "coding", "table": t,
                     "note": f"{int(minor.sum())} rows recoded"})
     jc = _col(table, "judgement_call")

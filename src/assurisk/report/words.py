@@ -74,11 +74,11 @@ GLOSSARY = (
                            "figure reflects the assumption more than evidence."),
     ("refit", "the model fitted again under an alternative choice, to see how far the answer moves."),
     ("R-hat, effective sample size, divergences", "checks that the sampling algorithm explored the posterior "
-                                                   "reliably (R-hat at most 1.01, at least 400 effective draws, "
-                                                   "no divergent transitions)."),
-    ("Political Terror Scale (PTS)", "an annual 1-5 score of state repression from Amnesty International, Human "
-                                      "Rights Watch and US State Department reports; higher means more abuse."),
+                                                   "reliably; the thresholds are given with the diagnostics."),
+    ("Political Terror Scale (PTS)", "an annual score of state repression, from one to five, based on Amnesty "
+                                      "International, Human Rights Watch and US State Department reports; higher means "
+                                      "more abuse."),
     ("kappa", "Cohen's kappa: agreement between two independent codings beyond what chance would give "
-              "(1 is perfect, 0 is chance)."),
+              "(one is perfect agreement, zero is what chance alone gives)."),
     ("judgement call", "a coding decision the coder flagged as open to dispute, with the reason."),
 )
