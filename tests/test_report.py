@@ -666,3 +666,14 @@ def test_check_results_are_included_when_given(bundled, tmp_path):
     text = section_text(html, "validation")
     assert "Simulation-based calibration, 3 simulated data sets" in text and "88.0% of the time" in text
     check_numbers(html)
+
+
+def test_report_without_the_fits_own_case_table(bundled, tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("receiving_state,case_type,outcome\nCHN,ordinary,honored\n")
+    html = build_report(bundled, **Q, cases=other)  # not quick, but nothing can be refitted without the table
+    data = check_numbers(html)
+    assert data["record"]["available"] is False and data["sensitivity"]["run"] is False
+    assert "different sha256" in section_text(html, "record")
+    assert "nothing could be refitted" in section_text(html, "summary")
+    assert "transfer(s) to CHN" in section_text(html, "summary")

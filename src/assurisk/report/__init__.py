@@ -74,8 +74,6 @@ def build_report(fit, state: str, case_type: str, *, year=None, assurance=None, 
             rob = robust.robustness(fit, spec, table, q, level, log=log)
     facts = content.build_facts(fit, state, case_type, year=year, assurance=assurance, monitoring=monitoring,
                                 cases=cases, check=checked, interval=level, quick=quick, robustness=rob, today=today)
-    if not quick and rob is None:
-        facts["sensitivity"]["why_not"] = "the fit's own case table was not supplied, so nothing could be refitted"
     draws = fit.probability_draws([q])[:, 0]
     prior = fit.prior_probability_draws([q])[:, 0] if fit.prior is not None else None
     both = fit.probability_draws([dict(q, case_type="ordinary"), dict(q, case_type="high_profile")])

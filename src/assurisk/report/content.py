@@ -23,13 +23,13 @@ from ..fit import CAVEAT
 from ..storage import own_case_table
 from . import legal
 from .sources import References, split_list
-from .words import GLOSSARY, say, say_list
+from .words import GLOSSARY, PRIOR_WORDS, say, say_list
 
 # Kappas printed in data/CODEBOOK.md, used when no double_check.csv is found next to the case table.
 CODEBOOK_AGREEMENT = (
-    {"column": "outcome_detail", "n": 89, "agreement": 0.876, "kappa": 0.841},
-    {"column": "monitoring", "n": 89, "agreement": 0.921, "kappa": 0.781},
-    {"column": "assurance_kind", "n": 89, "agreement": 0.876, "kappa": 0.696},
+    {"column": "outcome_detail", "words": "outcome", "n": 89, "agreement": 0.876, "kappa": 0.841},
+    {"column": "monitoring", "words": "monitoring", "n": 89, "agreement": 0.921, "kappa": 0.781},
+    {"column": "assurance_kind", "words": "kind of assurance", "n": 89, "agreement": 0.876, "kappa": 0.696},
 )
 DOUBLE_CHECK_COLUMNS = ("outcome_detail", "monitoring", "assurance_kind", "case_type")
 COLUMN_WORDS = {"outcome_detail": "outcome", "monitoring": "monitoring", "assurance_kind": "kind of assurance",
@@ -336,6 +336,8 @@ def build_facts(fit, state: str, case_type: str, *, year=None, assurance=None, m
 
     # sensitivity
     sens = {"run": robustness is not None, "quick": bool(quick)}
+    if robustness is None and not quick:
+        sens["why_not"] = "the fit's own case table was not supplied, so nothing could be refitted"
     if robustness is not None:
         rows = [{"alternative": "as fitted (the answer above)", "kind": "fit", "p_honored": answer["p_honored"],
                  "lower": answer["lower"], "upper": answer["upper"], "level": level,
@@ -352,7 +354,7 @@ def build_facts(fit, state: str, case_type: str, *, year=None, assurance=None, m
     model = {
         "detection": bool(spec["detection"]), "deterrence": bool(spec.get("deterrence", False)),
         "covariate": spec.get("covariates"), "likelihood": str(spec.get("likelihood", "")),
-        "priors": [{"name": k, "value": v} for k, v in pri.items()
+        "priors": [{"name": k, "words": PRIOR_WORDS.get(k, k.replace("_", " ")), "value": v} for k, v in pri.items()
                    if k not in ("detection", "verification", "state_beliefs", "elicitation") and isinstance(v, (int, float))],
         "detection_priors": [_beta_row(k, ab) for k, ab in pri.get("detection", {}).items()],
         "verification_priors": [_beta_row(k, ab) for k, ab in pri.get("verification", {}).items()],
@@ -449,7 +451,7 @@ def _double_check(path: Path | None, df: pd.DataFrame) -> dict | None:
         a, b = f"pass1_{col}", f"pass2_{col}"
         if a in dc.columns and b in dc.columns and len(dc):
             st = agreement_stats(dc[a].tolist(), dc[b].tolist())
-            stats.append({"column": col, "n": int(st["n"]), "agreement": float(st["agreement"]), "kappa": float(st["kappa"])})
+            stats.append({"column": col, "words": COLUMN_WORDS[col], "n": int(st["n"]), "agreement": float(st["agreement"]), "kappa": float(st["kappa"])})
     by_case = {}
     for _, r in dc.iterrows():
         diffs = [{"column": COLUMN_WORDS[col], "first": say(COLUMN_KIND[col], r[f"pass1_{col}"]),

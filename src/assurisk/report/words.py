@@ -48,6 +48,20 @@ def say_list(kind: str, codes: str, sep: str = ";") -> str:
     return ", ".join(say(kind, c) for c in str(codes).split(sep) if c.strip())
 
 
+PRIOR_WORDS = {
+    "intercept_mu": "centre of the log-odds that a torture promise to an ordinary suspect is kept (average state)",
+    "intercept_sigma": "spread of that log-odds",
+    "sigma_state": "scale of the differences between states",
+    "high_profile_mu": "centre of the high-profile effect (log-odds)",
+    "high_profile_sigma": "spread of the high-profile effect on every item",
+    "high_profile_treatment_sigma": "spread of the extra high-profile effect on items no court record shows",
+    "sigma_state_high_profile": "scale of state-specific high-profile differences",
+    "pts_mu": "centre of the Political Terror Scale effect",
+    "pts_sigma": "spread of the Political Terror Scale effect",
+    "assurance_sigma": "spread of each promised item's effect, against a torture promise",
+    "deterrence_sigma": "spread of the effect of monitoring on compliance (used only with deterrence)",
+}
+
 GLOSSARY = (
     ("assurance", "a promise by the receiving state about how a person it receives will be treated "
                   "(no torture, no death penalty, a fair trial, consular access and so on)."),
