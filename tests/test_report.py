@@ -334,6 +334,8 @@ def test_official_links_by_rule():
     assert ca[0]["url"] == "https://www.bailii.org/ew/cases/EWCA/Civ/2008/289.html"
     siac = sources.official_links("BB v SSHD [2006] UKSIAC 39/2005")
     assert siac[0]["url"] == "https://www.bailii.org/uk/cases/SIAC/2006/39_2005.html"
+    nz = sources.official_links("Minister of Justice v Kim (No 2) [2022] NZSC 44")
+    assert nz == [{"label": "NZLII", "url": "https://www.nzlii.org/nz/cases/NZSC/2022/44.html"}]
     nl = sources.official_links("District Court of The Hague, ECLI:NL:RBDHA:2022:12271")
     assert nl[0]["url"] == "https://uitspraken.rechtspraak.nl/inziendocument?id=ECLI:NL:RBDHA:2022:12271"
     un = sources.official_links("Agiza v. Sweden, CAT/C/34/D/233/2003 (2005)")

@@ -9,7 +9,7 @@ Rules (also in docs/report.md):
 - **Official copies by rule.** ECtHR application numbers ("no. 8139/09", with "ECtHR", "[GC]" or
   "European Court of Human Rights" in the citation) link to HUDOC; UK neutral citations ("[2008] EWCA
   Civ 289", "[2009] EWHC 770 (Admin)", "[2006] UKSIAC 39/2005") to BAILII, and for the courts it covers
-  to the National Archives' Find Case Law; an ECLI to the court's own service (Netherlands: rechtspraak.nl;
+  to the National Archives' Find Case Law; New Zealand neutral citations ("[2022] NZSC 44") to NZLII; an ECLI to the court's own service (Netherlands: rechtspraak.nl;
   EU: EUR-Lex) or else the European e-Justice ECLI search; a UN treaty-body symbol
   ("CAT/C/34/D/233/2003", "CCPR/C/88/D/1416/2005") to the OHCHR treaty body database. These links are
   built from the citation's text, not checked online.
@@ -49,6 +49,7 @@ ECTHR_MARK = re.compile(r"ECtHR|\[GC\]|European Court of Human Rights", re.I)
 NEUTRAL = re.compile(r"\[(\d{4})\]\s+(UKSC|UKHL|UKPC|UKSIAC|UKUT|UKAIT|EWCA\s+(?:Civ|Crim)|EWHC|NIQB|NICA|CSOH|CSIH)"
                      r"\s+(\d+(?:/\d{4})?)(?:\s*\((Admin|QB|KB|Ch|Fam|Comm|Pat|TCC)\))?")
 ECLI_RE = re.compile(r"\bECLI:([A-Z]{2}):([A-Z0-9.]+):(\d{4}):([A-Z0-9.]+)\b", re.I)
+NZ_NEUTRAL = re.compile(r"\[(\d{4})\]\s+(NZSC|NZCA|NZHC)\s+(\d+)")
 UN_SYMBOL = re.compile(r"\b(CAT|CCPR|CERD|CEDAW|CRC|CED|CRPD)/C/\d+/D/\d+/\d{4}\b")
 
 
@@ -134,6 +135,8 @@ def official_links(citation: str) -> list[dict]:
             out.append({"label": "BAILII", "url": bailii})
         if tna:
             out.append({"label": "Find Case Law (The National Archives)", "url": tna})
+    for m in NZ_NEUTRAL.finditer(citation):
+        out.append({"label": "NZLII", "url": f"https://www.nzlii.org/nz/cases/{m.group(2)}/{m.group(1)}/{m.group(3)}.html"})
     for m in ECLI_RE.finditer(citation):
         ecli = m.group(0).upper()
         country = m.group(1).upper()
