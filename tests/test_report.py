@@ -213,6 +213,8 @@ def test_prior_dominated_cell_is_said_in_plain_words(bundled):
         def score(self, table, interval=0.9):
             out = super().score(table, interval)
             out["prior_dominated"] = pd.array([True] * len(out), dtype="boolean")
+            out["prior_contraction"] = 0.125  # columns the revised model may add
+            out["n_direct"] = 0
             return out
 
     html = build_report(PriorOnly(bundled.draws, bundled.meta, prior=bundled.prior), **Q, quick=True)
@@ -220,6 +222,9 @@ def test_prior_dominated_cell_is_said_in_plain_words(bundled):
     prior = report_data(html)["answer"]["prior"]["mean"]
     assert "This figure rests on the prior, not on the record" in page1
     assert f"already put it at {prior:.2f}" in page1
+    assert "narrows the prior's uncertainty about this figure by 12%" in page1  # 0.125 printed as a percentage
+    assert report_data(html)["answer"]["n_direct"] == 0
+    check_numbers(html)
 
 
 def test_unseen_state_page_one(norway):
