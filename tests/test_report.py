@@ -22,7 +22,7 @@ import pytest
 import assurisk
 from assurisk import AssuriskError, InputError
 from assurisk.fit import Fit
-from assurisk.report import SECTION_IDS, build_report, content, render, sources
+from assurisk.report import SECTION_IDS, build_report, render, sources
 
 from conftest import ROOT, run_cli
 
