@@ -16,4 +16,4 @@ def test_walkthrough_runs(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "assurance events" in r.stdout and "CHN" in r.stdout and "not a random sample" in r.stdout
     report = (tmp_path / "report_china_ordinary.html").read_text()
-    assert "<section id='reproducibility'>" in report
+    assert '<section id="reproducibility">' in report and 'id="para-1"' in report

@@ -154,11 +154,12 @@ def cmd_report(args) -> int:
     if args.check and not Path(args.check).exists():
         raise UsageError(f"--check {args.check!r}: no such folder or file (write one with `assurisk check --out DIR`)")
     out = Path(args.out)
-    if not out.parent.is_dir():
-        raise UsageError(f"cannot write {str(out)!r}: folder {str(out.parent)!r} does not exist")
+    if out.suffix.lower() not in (".html", ".htm", ".pdf"):
+        raise UsageError(f"--out {str(out)!r}: give a name ending in .html or .pdf")
     fit.report(args.state, args.case_type, year=args.year, assurance=args.assurance, monitoring=args.monitoring,
-               cases=args.cases, check=args.check, interval=args.interval, out=out)
-    print(f"report -> {out}")
+               cases=args.cases, check=args.check, interval=args.interval, out=out, quick=args.quick, force=args.force,
+               log=lambda m: print(m, file=sys.stderr))
+    print(f"report -> {out}" + (" (quick: no sensitivity refits)" if args.quick else ""))
     return 0
 
 
@@ -247,7 +248,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--workers", type=int, default=1, help="processes for the refits (default 1: in this process)")
     c.set_defaults(func=cmd_check)
 
-    rp = sub.add_parser("report", help="expert-witness report: one self-contained HTML file")
+    rp = sub.add_parser("report", help="expert-witness report: one self-contained HTML file, or a PDF")
     rp.add_argument("--state", required=True, help="ISO 3166-1 alpha-3 code, e.g. CHN")
     rp.add_argument("--case-type", required=True, choices=("ordinary", "high_profile"))
     rp.add_argument("--year", type=int)
@@ -257,7 +258,9 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--cases", help="the fit's own case table (default: the bundled cases.csv)")
     rp.add_argument("--check", help="folder written by `assurisk check` (adds calibration and sensitivity)")
     rp.add_argument("--interval", type=_probability, default=0.9)
-    rp.add_argument("--out", default="report.html")
+    rp.add_argument("--out", default="report.html", help="report.html (default) or report.pdf (needs Chromium)")
+    rp.add_argument("--quick", action="store_true", help="skip the sensitivity refits (the report says so)")
+    rp.add_argument("--force", action="store_true", help="replace --out if it already exists")
     rp.set_defaults(func=cmd_report)
 
     v = sub.add_parser("validate-data", help="check a case table against the contract and codebook")
