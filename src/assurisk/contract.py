@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import stat
+import sys
 from dataclasses import dataclass
 from functools import cache
 from os import PathLike
@@ -198,6 +199,8 @@ def read_csv_table(source, *, name: str | None = None) -> pd.DataFrame:
         return "skip"
 
     counter = _QuoteCounter(raw)
+    hook = sys.unraisablehook  # pyarrow reports a record it cannot decode for on_bad as "Exception ignored"
+    sys.unraisablehook = lambda unraisable: None
     try:
         table = pacsv.read_csv(
             io.BufferedReader(counter, 1 << 20),
@@ -212,6 +215,7 @@ def read_csv_table(source, *, name: str | None = None) -> pd.DataFrame:
     except OSError as exc:
         raise InputError(f"cannot read case table {label!r}: {exc.strerror or exc}") from None
     finally:
+        sys.unraisablehook = hook
         if path is not None:
             raw.close()
 
@@ -265,7 +269,15 @@ def _string_dtype(t):
     return _csv_types()[1] if t == pa.string() else None
 
 
+_ROW_ERROR = re.compile(r"CSV parse error: Row #(\d+): Expected (\d+) columns, got (\d+): (.*)", re.S)
+
+
 def _csv_error(label: str, msg: str) -> str:
+    m = _ROW_ERROR.match(msg)
+    if m:  # a record with the wrong number of fields that is not UTF-8 text either
+        rec, want, got, text = int(m.group(1)), m.group(2), m.group(3), m.group(4)
+        return str(Problem(rec - 2, None, text, f"{want} fields, as many as the header has (this record has {got}: a "
+                                                "value was added or lost, which would shift every value after it)"))
     m = _CELL_ERROR.match(msg)
     if m:
         col, rec, what = int(m.group(1)), int(m.group(2)), m.group(3)
@@ -279,9 +291,10 @@ def _csv_error(label: str, msg: str) -> str:
     return f"cannot read case table {label!r} as CSV: {msg}"
 
 
-def frame_problems(df: pd.DataFrame) -> list[Problem]:
+def frame_problems(df: pd.DataFrame, columns=READ_COLUMNS) -> list[Problem]:
     """Problems with the table's shape before any value is read: repeated or multi-level column names,
-    and cells of the columns the contract reads that hold a list, dict or other container."""
+    and cells of the ``columns`` that are read (default: the contract's) holding bytes, a list, a dict
+    or another container."""
     if isinstance(df.columns, pd.MultiIndex):
         return [Problem(None, None, None, "the table has multi-level column names; give one name per column")]
     problems: list[Problem] = []
@@ -291,7 +304,7 @@ def frame_problems(df: pd.DataFrame) -> list[Problem]:
         if c in dup:
             problems.append(Problem(None, c, None, f"one column of that name; the table has {int((names == c).sum())} "
                                                    "(duplicate column names)"))
-    for c in READ_COLUMNS:
+    for c in columns:
         if c not in names or c in dup:
             continue
         s = df[c]
@@ -302,12 +315,16 @@ def frame_problems(df: pd.DataFrame) -> list[Problem]:
                 problems.append(Problem(None, c, None, "text or numbers (its categories include other things)"))
         elif dtype == object:
             if pd.api.types.infer_dtype(s, skipna=True) not in _SCALAR_KINDS:
-                bad = ~s.map(pd.api.types.is_scalar).to_numpy(dtype=bool)
+                bad = ~s.map(_plain_cell).to_numpy(dtype=bool)
                 _report(problems, bad, c, s.to_numpy(dtype=object),
-                        "one value (text or a number) per cell, not a list, dict or other container")
+                        "one value (text or a number) per cell, not bytes, a list, dict or other container")
         elif not (isinstance(dtype, pd.StringDtype) or dtype.kind in "biuf"):
             problems.append(Problem(None, c, None, f"text or numbers (the column holds {dtype})"))
     return problems
+
+
+def _plain_cell(v) -> bool:
+    return pd.api.types.is_scalar(v) and not isinstance(v, (bytes, bytearray, memoryview))
 
 
 _SCALAR_KINDS = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float", "boolean", "decimal"})
