@@ -12,7 +12,12 @@ MAX_SHOWN = 80  # characters of a value shown in a message before it is cut (the
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 
 
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def _escape_char(ch: str) -> str:
+    if ch in _NAMED:
+        return _NAMED[ch]
     o = ord(ch)
     return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}"
 
@@ -23,8 +28,7 @@ def safe_text(text: object) -> str:
     s = str(text)
     if s.isascii() and s.isprintable():
         return s
-    return "".join(ch if (ch == " " or unicodedata.category(ch) not in _UNSAFE_CATEGORIES) else _escape_char(ch)
-                   for ch in s)
+    return "".join(ch if unicodedata.category(ch) not in _UNSAFE_CATEGORIES else _escape_char(ch) for ch in s)
 
 
 def show_value(value: object, limit: int = MAX_SHOWN) -> str:

@@ -95,11 +95,12 @@ def summarize(draws: PosteriorDraws, pat: Patterns, interval: float, prior: Post
     return out
 
 
-def check_finite(s: dict, pat: Patterns) -> None:
+def check_finite(s: dict, pat: Patterns, *, detection: bool, prior: bool) -> None:
     """Refuse scores that are not probabilities: finite values in [0, 1] for every pattern (detection and
     prior columns where the model gives them). A fit whose draws are finite but absurd ends here."""
     checks = [s["mean"], s["lower"], s["upper"]]
-    checks += [s[k] for k in ("unreported", "given_unreported", "prior_mean") if not np.isnan(s[k]).all()]
+    checks += [s[k] for k in ("unreported", "given_unreported") if detection]
+    checks += [s["prior_mean"]] if prior else []
     for a in checks:
         bad = ~(np.isfinite(a) & (a >= 0.0) & (a <= 1.0))
         if bad.any():
@@ -166,13 +167,13 @@ def score_rows(df: pd.DataFrame, rows: contract.CaseRows, draws: PosteriorDraws,
     """
     clash = [c for c in SCORE_COLUMNS if c in df.columns]
     if clash:
-        raise InputError([Problem(None, c, None, "a column name assurisk does not write: the table already has this "
-                                                 "score column, and scoring would overwrite it (rename or drop it, e.g. "
-                                                 "df.drop(columns=assurisk.scoring.SCORE_COLUMNS, errors='ignore'))")
+        raise InputError([Problem(None, c, None, "the table already has this score column, and scoring would "
+                                                 "overwrite it; rename or drop it (e.g. df.drop(columns="
+                                                 "assurisk.scoring.SCORE_COLUMNS, errors='ignore'))")
                           for c in clash])
     pat = find_patterns(rows, draws, covariate, x_center)
     s = summarize(draws, pat, interval, prior)
-    check_finite(s, pat)
+    check_finite(s, pat, detection=draws.detection is not None, prior=prior is not None)
     seen = pat.state_idx >= 0
     idx = np.where(seen, pat.state_idx, 0)
     counts = np.array([state_counts.get(x, 0) for x in draws.states] or [0], dtype=np.int64)
