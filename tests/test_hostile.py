@@ -669,3 +669,29 @@ def test_every_command_keeps_the_error_contract(capsys, tmp_path, args, needle):
     code, out, err = main(capsys, *args)
     clean_error(code, err, needle)
     assert list((tmp_path / "OUT").iterdir()) == []
+
+
+# --- every writer goes through safe_write (exclusive temporaries, atomic rename, pipes written through) -----
+def test_every_writer_uses_safe_write(capsys, tmp_path, monkeypatch, bundled, sim_fit):
+    from assurisk import safe_write
+    from assurisk.check import run_check
+
+    calls: list[str] = []
+    real = safe_write.atomic_write
+
+    def spy(path, write, **kw):
+        calls.append(Path(path).name)
+        return real(path, write, **kw)
+
+    monkeypatch.setattr(safe_write, "atomic_write", spy)
+    code, _, err = main(capsys, "score", "--input", HOSTILE / "formulas.csv", "--output", tmp_path / "scored.csv")
+    assert code == 0, err
+    sim_fit.save(tmp_path / "fit.nc")
+    pts = tmp_path / "pts.csv"
+    pts.write_text("WordBank_Code_A,Year,PTS_A,PTS_H,PTS_S\nCHN,2001,4,5,NA\nEGY,2001,3,NA,3\n")
+    code, _, err = main(capsys, "build-covariates", "--pts", pts, "--out", tmp_path / "cov.csv")
+    assert code == 0, err
+    run_check(bundled, sbc=0, coverage=0, sensitivity_=False, out=tmp_path / "chk", log=lambda m: None)
+    assert calls == ["scored.csv", "fit.nc", "cov.csv", "reliability.png", "summary.json"], calls
+    assert sorted(p.name for p in (tmp_path / "chk").iterdir()) == ["reliability.png", "summary.json"]
+    nothing_written(tmp_path, "scored.csv", "fit.nc", "pts.csv", "cov.csv", "chk")
