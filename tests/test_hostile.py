@@ -695,3 +695,16 @@ def test_every_writer_uses_safe_write(capsys, tmp_path, monkeypatch, bundled, si
     assert calls == ["scored.csv", "fit.nc", "cov.csv", "reliability.png", "summary.json"], calls
     assert sorted(p.name for p in (tmp_path / "chk").iterdir()) == ["reliability.png", "summary.json"]
     nothing_written(tmp_path, "scored.csv", "fit.nc", "pts.csv", "cov.csv", "chk")
+
+
+def test_a_fit_records_the_sha256_of_the_bytes_it_parsed(tmp_path):
+    import hashlib
+
+    from assurisk.fitting import table_sha256
+
+    src = tmp_path / "cases.csv"
+    first = b"receiving_state,case_type,outcome\nCHN,ordinary,honored\n"
+    src.write_bytes(first)
+    df = contract.to_frame(src)
+    src.write_bytes(b"receiving_state,case_type,outcome\nCHN,ordinary,breached\n")  # swapped after reading
+    assert table_sha256(src, df)[0] == hashlib.sha256(first).hexdigest()

@@ -49,6 +49,7 @@ MAX_COUNT = 10**6  # most transfers (or breaches) one row may count; larger coun
 MAX_COLUMNS = 10_000  # most columns a CSV may have
 CSV_BLOCK_BYTES = 1 << 24  # the longest CSV record (a quoted field may hold newlines) is 16 MiB
 COUNT_COLUMNS = ("n_transfers", "n_breaches", "n_honored_verified")
+SHA256_ATTR = "assurisk_sha256"  # DataFrame.attrs key: sha256 of the CSV bytes a table was read from
 # Every column the contract reads (anything else is carried through untouched).
 READ_COLUMNS = ("receiving_state", "case_type", "year", "outcome", "transferred", "monitoring", "assurance_types",
                 "item_outcomes") + COUNT_COLUMNS
@@ -134,11 +135,15 @@ def _is_cell(v) -> bool:
 
 
 class _QuoteCounter(io.RawIOBase):
-    """A read-through wrapper that counts double quotes (so an unclosed quote is seen in the same pass)."""
+    """A read-through wrapper that counts double quotes (so an unclosed quote is seen in the same pass)
+    and hashes the bytes (so a fit records the sha256 of exactly what it was made from)."""
 
     def __init__(self, raw):
+        import hashlib
+
         self.raw = raw
         self.quotes = 0
+        self.sha256 = hashlib.sha256()
 
     def readable(self) -> bool:
         return True
@@ -146,7 +151,9 @@ class _QuoteCounter(io.RawIOBase):
     def readinto(self, buf) -> int:
         n = self.raw.readinto(buf)
         if n:
-            self.quotes += memoryview(buf)[:n].tobytes().count(b'"')
+            chunk = memoryview(buf)[:n].tobytes()
+            self.quotes += chunk.count(b'"')
+            self.sha256.update(chunk)
         return n
 
 
@@ -252,6 +259,7 @@ def read_csv_table(source, *, name: str | None = None) -> pd.DataFrame:
         raise InputError(problems)
     df = table.slice(1).to_pandas(types_mapper=_string_dtype)
     df.columns = header
+    df.attrs[SHA256_ATTR] = counter.sha256.hexdigest()
     return df
 
 

@@ -58,8 +58,9 @@ def _nutpie_available() -> bool:
 
 def table_sha256(cases, df) -> tuple[str, str]:
     """SHA-256 of the case table: of the file's bytes when a path was given, else of a canonical CSV."""
-    if isinstance(cases, (str, os.PathLike)):
-        return sha256_file(cases), f"file:{Path(cases).name}"
+    if isinstance(cases, (str, os.PathLike)):  # of the bytes parsed, not of a second read of the path
+        digest = df.attrs.get(contract.SHA256_ATTR) or sha256_file(cases)
+        return digest, f"file:{Path(cases).name}"
     canon = df.to_csv(index=False, lineterminator="\n").encode()
     return hashlib.sha256(canon).hexdigest(), f"{type(cases).__name__}"
 
