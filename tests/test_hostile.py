@@ -708,3 +708,16 @@ def test_a_fit_records_the_sha256_of_the_bytes_it_parsed(tmp_path):
     df = contract.to_frame(src)
     src.write_bytes(b"receiving_state,case_type,outcome\nCHN,ordinary,breached\n")  # swapped after reading
     assert table_sha256(src, df)[0] == hashlib.sha256(first).hexdigest()
+
+
+@pytest.mark.parametrize("exc,code,needle", [
+    (PermissionError(13, "Permission denied", "/data/fit.nc"), 2, "cannot use '/data/fit.nc': Permission denied"),
+    (RuntimeError("bug\x1b[2J"), 3, "internal error: RuntimeError: bug\\x1b[2J"),
+])
+def test_file_errors_are_bad_input_and_bugs_stay_exit_3(capsys, monkeypatch, exc, code, needle):
+    def boom(*a, **k):
+        raise exc
+
+    monkeypatch.setattr(cli, "_load", boom)
+    rc, out, err = main(capsys, "score", "--state", "CHN", "--case-type", "ordinary")
+    clean_error(rc, err, needle, exit=code)

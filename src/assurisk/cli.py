@@ -135,7 +135,7 @@ def cmd_fit(args) -> int:
         say(f"assurisk: warning: {w.message}")
     fit.save(args.out)
     print(fit)
-    print(f"saved -> {args.out}")
+    say(f"saved -> {args.out}", file=sys.stdout)
     return 0
 
 
@@ -157,7 +157,7 @@ def cmd_check(args) -> int:
                             sensitivity_=not args.no_sensitivity, question=question, out=args.out,
                             executor=executor, seed=args.seed, log=say)
     print(format_summary(summary))
-    print(f"summary and figures -> {args.out}")
+    say(f"summary and figures -> {args.out}", file=sys.stdout)
     return 0
 
 
@@ -203,7 +203,7 @@ def cmd_report(args) -> int:
     fit = _load(args.fit)
     fit.report(args.state, args.case_type, year=args.year, assurance=args.assurance, monitoring=args.monitoring,
                cases=args.cases, check=args.check, interval=args.interval, out=out)
-    print(f"report -> {out}")
+    say(f"report -> {out}", file=sys.stdout)
     return 0
 
 
@@ -229,7 +229,7 @@ def cmd_build_covariates(args) -> int:
     check_destination(args.out)
     rows = build_state_covariates(args.pts)
     write_state_covariates(rows, args.out)
-    print(f"{len(rows)} state-years -> {args.out}")
+    say(f"{len(rows)} state-years -> {args.out}", file=sys.stdout)
     return 0
 
 
