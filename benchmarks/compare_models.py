@@ -41,7 +41,18 @@ def variants() -> dict[str, dict]:
         "item effects sd 0.5 (the v1 scale)": {"priors": replace(p, assurance_sigma=0.5)},
         "case-type effects sd 0.5": {"priors": replace(p, high_profile_sigma=0.5, high_profile_treatment_sigma=0.5)},
         "detection: breaches half as visible": {"priors": replace(p, detection=_detection_scaled(lambda m: 0.5 * m))},
+        "detection and verification priors half as concentrated": {
+            "priors": replace(p, detection=_weaker(p.detection), verification=_weaker(p.verification))},
     }
+
+
+def _weaker(table: dict) -> dict:
+    """The same prior means with half the concentration (a and b kept >= 1, so no infinite density)."""
+    out = {}
+    for k, (a, b) in table.items():
+        m, c = a / (a + b), max((a + b) / 2, 1 / min(a / (a + b), b / (a + b)))
+        out[k] = (m * c, (1 - m) * c)
+    return out
 
 
 def summarise(name: str, fit, seconds: float) -> dict:
@@ -68,6 +79,7 @@ def summarise(name: str, fit, seconds: float) -> dict:
 def main() -> None:
     import arviz_stats as azs
 
+    (Path(__file__).resolve().parent / "out").mkdir(exist_ok=True)
     cases = data_path("cases.csv")
     fits, out = {}, []
     for name, kw in variants().items():
@@ -79,18 +91,22 @@ def main() -> None:
             if issubclass(w.category, assurisk.ConvergenceWarning):
                 print(f"[{name}] {w.message}")
         fits[name] = fit
+        fit.save(Path(__file__).resolve().parent / "out" / f"compare_{len(fits)}.nc")
         out.append(summarise(name, fit, time.perf_counter() - t))
         print(f"fitted {name} in {out[-1]['seconds']} s (converged {fit.converged}, divergences "
               f"{fit.diagnostics['divergences']})", flush=True)
+    pointwise = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        cmp = azs.compare({k: f.idata for k, f in fits.items()})
+        for name, f in fits.items():
+            pointwise[name] = azs.loo(f.idata, pointwise=True)
+    best = max(pointwise, key=lambda k: float(pointwise[k].elpd))
     for r in out:
-        row = cmp.loc[r["variant"]]
-        r.update(elpd_loo=float(row["elpd"]), elpd_se=float(row["se"]), p_loo=float(row["p"]),
-                 elpd_diff=float(row["elpd_diff"]), diff_se=float(row["dse"]), rank=int(row["rank"]))
-        loo = azs.loo(fits[r["variant"]].idata, pointwise=True)
-        r["pareto_k_max"] = float(np.max(loo.pareto_k))
+        lo = pointwise[r["variant"]]
+        diff = np.ravel(lo.elpd_i) - np.ravel(pointwise[best].elpd_i)  # paired, case by case
+        r.update(elpd_loo=float(lo.elpd), elpd_se=float(lo.se), p_loo=float(lo.p), elpd_diff=float(diff.sum()),
+                 diff_se=float(np.sqrt(len(diff)) * diff.std(ddof=1)) if r["variant"] != best else 0.0,
+                 pareto_k_max=float(np.max(lo.pareto_k)), n_pareto_k_over_0_7=int(np.sum(np.ravel(lo.pareto_k) > 0.7)))
     t = time.perf_counter()
     face = assurisk.fit(cases, detection=False, seed=SEED)
     out.append(summarise("face value: unknowns dropped, every breach assumed reported", face, time.perf_counter() - t))
@@ -103,7 +119,7 @@ def main() -> None:
     for r in out:
         if "elpd_loo" in r:
             print(f"| {r['variant']} | {r['elpd_loo']:.1f} ({r['elpd_se']:.1f}) | {r['elpd_diff']:.1f} ({r['diff_se']:.1f}) | "
-                  f"{r['pareto_k_max']:.2f} | {r['ppc_failures']} of {r['ppc_groups']} | "
+                  f"{r['pareto_k_max']:.2f} ({r['n_pareto_k_over_0_7']} over 0.7) | {r['ppc_failures']} of {r['ppc_groups']} | "
                   f"{'yes' if r['converged'] else 'NO'} ({r['divergences']}) |")
     print("\n| variant | CHN ordinary torture | prior | CHN high-profile torture | P(ordinary better), typical state "
           "(prior) | converged |\n|---|---|---|---|---|---|")

@@ -2,6 +2,8 @@
 
 Exit status: 0 success; 1 ``validate-data`` found problems; 2 bad input (one line on stderr saying
 what and where); 3 an unexpected internal error (set ASSURISK_DEBUG=1 to see the traceback).
+Every message that can hold text from input (values, column names, file names) is printed through
+:func:`say`, which escapes control characters and keeps it on one line.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from .errors import AssuriskError, ConvergenceWarning
+from .errors import AssuriskError, ConvergenceWarning, safe_text
 
 JSON_KEYS = ("receiving_state", "case_type", "p_honored", "p_honored_lower", "p_honored_upper", "p_breach",
              "state_seen", "n_state_cases", "converged")
@@ -23,6 +25,17 @@ JSON_KEYS = ("receiving_state", "case_type", "p_honored", "p_honored_lower", "p_
 
 class UsageError(AssuriskError):
     pass
+
+
+def say(message: str, *, file=None) -> None:
+    """Print one line to stderr (or ``file``), control characters escaped."""
+    print(safe_text(message), file=file or sys.stderr)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse echoes unrecognised arguments raw
+        self.print_usage(sys.stderr)
+        self.exit(2, safe_text(f"{self.prog}: error: {message}") + "\n")
 
 
 def _load(fit_path):
@@ -34,23 +47,19 @@ def _load(fit_path):
 def cmd_score(args) -> int:
     from .fit import CAVEAT
 
-    fit = _load(args.fit)
+    from .safe_write import check_destination, write_csv
+
     if args.input:
         if args.state or args.case_type:
             raise UsageError("give either --input (batch) or --state and --case-type, not both")
         if not args.output:
             raise UsageError("--input needs --output (where to write the scored CSV)")
+        out = check_destination(args.output)
+    fit = _load(args.fit)
+    if args.input:
         scored = fit.score(args.input, interval=args.interval)
-        out = Path(args.output)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        try:
-            scored.to_csv(tmp, index=False)
-            os.replace(tmp, out)
-        except OSError as exc:
-            raise UsageError(f"cannot write {str(out)!r}: {exc.strerror}") from None
-        finally:
-            tmp.unlink(missing_ok=True)
-        print(f"scored {len(scored)} rows -> {out}", file=sys.stderr)
+        write_csv(scored, out, escape_formulas=args.escape_formulas)
+        say(f"scored {len(scored)} rows -> {out}")
         return 0
     if not (args.state and args.case_type):
         raise UsageError("give --state and --case-type (or --input and --output for a CSV)")
@@ -114,6 +123,9 @@ def cmd_score(args) -> int:
 def cmd_fit(args) -> int:
     import assurisk
 
+    from .storage import check_fit_destination
+
+    check_fit_destination(args.out)  # before sampling, not after
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         covariates = None if args.no_covariate or args.covariate == "none" else args.covariate
@@ -121,10 +133,10 @@ def cmd_fit(args) -> int:
                            detection=not args.no_detection, deterrence=args.deterrence, draws=args.draws,
                            tune=args.tune, chains=args.chains, seed=args.seed, progressbar=not args.quiet)
     for w in caught:
-        print(f"assurisk: warning: {w.message}", file=sys.stderr)
+        say(f"assurisk: warning: {w.message}")
     fit.save(args.out)
     print(fit)
-    print(f"saved -> {args.out}")
+    say(f"saved -> {args.out}", file=sys.stdout)
     return 0
 
 
@@ -135,6 +147,7 @@ def cmd_check(args) -> int:
 
     from .check import format_summary, run_check
 
+    _check_out_folder(args.out)
     fit = _load(args.fit)
     question = {"receiving_state": args.state.strip().upper(), "case_type": args.case_type}
     fit.score(question)  # validates the question before any long computation
@@ -143,13 +156,51 @@ def cmd_check(args) -> int:
         executor = stack.enter_context(ProcessPoolExecutor(args.workers, mp_context=spawn)) if args.workers > 1 else None
         summary = run_check(fit, cases=args.cases, sbc=args.sbc, coverage=args.coverage,
                             sensitivity_=not args.no_sensitivity, question=question, out=args.out,
-                            executor=executor, seed=args.seed, log=lambda m: print(m, file=sys.stderr))
+                            executor=executor, seed=args.seed, log=say)
     print(format_summary(summary))
-    print(f"summary and figures -> {args.out}")
+    say(f"summary and figures -> {args.out}", file=sys.stdout)
     return 0
 
 
+def _check_out_folder(folder: str) -> Path:
+    """A folder ``check`` may write into: an existing writable folder, or a new one in an existing
+    writable folder. Checked before any long computation."""
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {folder!r} exists and is not a folder; give a folder for summary.json and figures")
+    target = path if path.is_dir() else path.parent
+    if not target.is_dir():
+        raise UsageError(f"--out {folder!r}: folder {str(target)!r} does not exist")
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {folder!r}: folder {str(target)!r} is not writable")
+    return path
+
+
+def _check_summary(check: str) -> None:
+    """``report --check``: the folder (or file) exists and its summary.json is a JSON object."""
+    path = Path(check)
+    if not path.exists():
+        raise UsageError(f"--check {check!r}: no such folder or file (write one with `assurisk check --out DIR`)")
+    summary = path / "summary.json" if path.is_dir() else path
+    if not summary.is_file():
+        raise UsageError(f"--check {check!r}: no summary.json in it (write one with `assurisk check --out DIR`)")
+    try:
+        if summary.stat().st_size > 64 << 20:
+            raise UsageError(f"--check {str(summary)!r} is larger than 64 MiB: not a summary written by assurisk check")
+        data = json.loads(summary.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise UsageError(f"--check {str(summary)!r} is not readable JSON ({type(exc).__name__}); "
+                         "rerun `assurisk check --out DIR`") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"--check {str(summary)!r} is not a summary written by assurisk check (not a JSON object)")
+
+
 def cmd_report(args) -> int:
+    from .safe_write import check_destination
+
+    if args.check:
+        _check_summary(args.check)
+    out = check_destination(args.out)
     fit = _load(args.fit)
     if args.check and not Path(args.check).exists():
         raise UsageError(f"--check {args.check!r}: no such folder or file (write one with `assurisk check --out DIR`)")
@@ -159,7 +210,7 @@ def cmd_report(args) -> int:
     fit.report(args.state, args.case_type, year=args.year, assurance=args.assurance, monitoring=args.monitoring,
                cases=args.cases, check=args.check, interval=args.interval, out=out, quick=args.quick, force=args.force,
                log=lambda m: print(m, file=sys.stderr))
-    print(f"report -> {out}" + (" (quick: no sensitivity refits)" if args.quick else ""))
+    say(f"report -> {out}" + (" (quick: no sensitivity refits)" if args.quick else ""), file=sys.stdout)
     return 0
 
 
@@ -168,22 +219,24 @@ def cmd_validate(args) -> int:
 
     problems = table_problems(args.path, args.purpose)
     if not problems:
-        print(f"{args.path}: no problems")
+        say(f"{args.path}: no problems", file=sys.stdout)
         return 0
     for p in problems:
-        print(f"{args.path}: {p}")
-    print(f"{len(problems)} problem(s)", file=sys.stderr)
+        say(f"{args.path}: {p}", file=sys.stdout)
+    say(f"{len(problems)} problem(s)")
     return 1
 
 
 def cmd_build_covariates(args) -> int:
     from .covariates import build_state_covariates, write_state_covariates
+    from .safe_write import check_destination
 
     if not Path(args.pts).is_file():
         raise UsageError(f"PTS file {args.pts!r} does not exist")
+    check_destination(args.out)
     rows = build_state_covariates(args.pts)
     write_state_covariates(rows, args.out)
-    print(f"{len(rows)} state-years -> {args.out}")
+    say(f"{len(rows)} state-years -> {args.out}", file=sys.stdout)
     return 0
 
 
@@ -198,7 +251,7 @@ def _probability(text: str) -> float:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="assurisk", description="How likely is a state to honour a diplomatic assurance?")
+    p = _Parser(prog="assurisk", description="How likely is a state to honour a diplomatic assurance?")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("score", help="probability that an assurance is honoured (bundled fit unless --fit)")
@@ -214,6 +267,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--fit", help="a fit file written by `assurisk fit` (default: the bundled fit)")
     s.add_argument("--interval", type=_probability, default=0.9, help="central interval probability (default 0.9)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--escape-formulas", action="store_true",
+                   help="batch mode, for files opened in a spreadsheet: prefix text cells that a spreadsheet "
+                        "would run as a formula (starting with = + - @) with a single quote")
     s.set_defaults(func=cmd_score)
 
     f = sub.add_parser("fit", help="fit the model to a case table and save it")
@@ -280,20 +336,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except AssuriskError as exc:
-        print(f"assurisk: error: {exc}", file=sys.stderr)
+        say(f"assurisk: error: {exc}")
+        return 2
+    except BrokenPipeError:  # output piped into a program that stopped reading (e.g. `| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:  # a file the user named cannot be read or written: bad input, not a bug
+        if exc.filename is None:
+            return _internal(exc)
+        say(f"assurisk: error: cannot use {str(exc.filename)!r}: {exc.strerror or exc}")
         return 2
     except KeyboardInterrupt:
         print("assurisk: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # output piped into a program that stopped reading (e.g. `| head`)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     except Exception as exc:  # never show a traceback to a CLI user unless asked
-        if os.environ.get("ASSURISK_DEBUG"):
-            raise
-        print(f"assurisk: internal error: {type(exc).__name__}: {exc} (set ASSURISK_DEBUG=1 for details)",
-              file=sys.stderr)
-        return 3
+        return _internal(exc)
+
+
+def _internal(exc: Exception) -> int:
+    if os.environ.get("ASSURISK_DEBUG"):
+        raise exc
+    say(f"assurisk: internal error: {type(exc).__name__}: {exc} (set ASSURISK_DEBUG=1 for details)")
+    return 3
 
 
 if __name__ == "__main__":

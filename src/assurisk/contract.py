@@ -8,7 +8,12 @@ raises :class:`InputError` naming row, column, value and what was expected. Rows
 
 from __future__ import annotations
 
+import io
+import re
+import stat
+import sys
 from dataclasses import dataclass
+from functools import cache
 from os import PathLike
 from pathlib import Path
 from typing import Literal
@@ -40,6 +45,14 @@ ITEM_STATUSES = ("unknown", "kept", "broken")  # item_outcomes values; codes 0, 
 DEFAULT_ASSURANCE = "torture"  # when a table gives no assurance_types (documented in the README)
 DEFAULT_MONITORING = "none"  # when a table gives no monitoring: the level that least flatters a state
 MAX_LISTED = 20  # problems listed per check before the rest are summarised in one line
+MAX_COUNT = 10**6  # most transfers (or breaches) one row may count; larger counts are refused, never overflowed
+MAX_COLUMNS = 10_000  # most columns a CSV may have
+CSV_BLOCK_BYTES = 1 << 24  # the longest CSV record (a quoted field may hold newlines) is 16 MiB
+COUNT_COLUMNS = ("n_transfers", "n_breaches", "n_honored_verified")
+SHA256_ATTR = "assurisk_sha256"  # DataFrame.attrs key: sha256 of the CSV bytes a table was read from
+# Every column the contract reads (anything else is carried through untouched).
+READ_COLUMNS = ("receiving_state", "case_type", "year", "outcome", "transferred", "monitoring", "assurance_types",
+                "item_outcomes") + COUNT_COLUMNS
 
 Purpose = Literal["fit", "score"]
 
@@ -86,31 +99,243 @@ class CaseRows:
 
 
 def to_frame(table) -> pd.DataFrame:
-    """Accept the table forms the API promises and return a DataFrame (the input is never modified)."""
+    """Accept the table forms the API promises and return a DataFrame (the input is never modified).
+
+    A CSV path is read with :func:`read_csv_table` (strictly: see there).
+    """
     if isinstance(table, pd.DataFrame):
         return table
     if isinstance(table, (str, PathLike)):
-        path = Path(table)
-        if not path.is_file():
-            raise InputError(f"cannot read case table {str(path)!r}: no such file")
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            raise InputError(f"cannot read case table {str(path)!r} as CSV: {exc}") from None
+        return read_csv_table(table)
     if isinstance(table, dict):
-        if table and all(np.ndim(v) == 0 for v in table.values()):
-            return pd.DataFrame([table])
         try:
+            if table and all(_is_cell(v) for v in table.values()):
+                return pd.DataFrame([table])
             return pd.DataFrame(table)
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise InputError(f"cannot make a table from the dict given: {exc}") from None
     if isinstance(table, (list, tuple)):
         if not all(isinstance(r, dict) for r in table):
             raise InputError("a list input must be a list of dicts, one per row")
-        return pd.DataFrame(list(table))
+        try:
+            return pd.DataFrame(list(table))
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"cannot make a table from the list given: {exc}") from None
     raise InputError(
         f"unsupported table type {type(table).__name__}; expected a DataFrame, CSV path, dict or list of dicts"
     )
+
+
+def _is_cell(v) -> bool:
+    """A dict value that is one cell (a one-row dict), not a column."""
+    try:
+        return np.ndim(v) == 0
+    except ValueError:  # a ragged list: a column of lists
+        return False
+
+
+class _QuoteCounter(io.RawIOBase):
+    """A read-through wrapper that counts double quotes (so an unclosed quote is seen in the same pass)
+    and hashes the bytes (so a fit records the sha256 of exactly what it was made from)."""
+
+    def __init__(self, raw):
+        import hashlib
+
+        self.raw = raw
+        self.quotes = 0
+        self.sha256 = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        n = self.raw.readinto(buf)
+        if n:
+            chunk = memoryview(buf)[:n].tobytes()
+            self.quotes += chunk.count(b'"')
+            self.sha256.update(chunk)
+        return n
+
+
+_CELL_ERROR = re.compile(r"In CSV column #(\d+): Row #(\d+): (.*)", re.S)
+
+
+def read_csv_table(source, *, name: str | None = None) -> pd.DataFrame:
+    """Read a CSV table strictly: every cell as text (blank cells missing), nothing repaired in silence.
+
+    ``source`` is a path or a binary file object (e.g. ``sys.stdin.buffer``; ``name`` labels it in
+    messages). Refused with :class:`InputError`, naming the row (data rows count from 1; blank lines
+    are skipped and not counted) and the column:
+
+    - a record with more or fewer fields than the header (a value added or lost shifts every value
+      after it; pandas would move an extra leading field into the index, or pad a short row);
+    - a blank or repeated column name (pandas would invent ``Unnamed: 2`` or ``receiving_state.1``);
+    - an odd number of double quotes (a quoted field left open swallows every line after it);
+    - text that is not UTF-8, a record longer than 16 MiB, more than 10,000 columns.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    label = name or str(source)
+    if isinstance(source, (str, PathLike)):
+        path = Path(source)
+        try:
+            mode = path.stat().st_mode
+            if stat.S_ISDIR(mode):
+                raise InputError(f"cannot read case table {label!r}: it is a folder, not a CSV file")
+            if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+                raise InputError(f"cannot read case table {label!r}: it is not a regular file")
+            raw = open(path, "rb", buffering=0)
+        except FileNotFoundError:
+            raise InputError(f"cannot read case table {label!r}: no such file") from None
+        except OSError as exc:
+            raise InputError(f"cannot read case table {label!r}: {exc.strerror or exc}") from None
+    elif hasattr(source, "readinto") or hasattr(source, "read"):
+        raw = source if hasattr(source, "readinto") else io.BytesIO(source.read())
+        path = None
+    else:
+        raise InputError(f"cannot read a CSV from a {type(source).__name__}; give a path or a binary file")
+
+    bad_rows: list = []
+    n_bad = [0]
+
+    def on_bad(row):
+        n_bad[0] += 1
+        if len(bad_rows) < MAX_LISTED:
+            bad_rows.append(row)
+        return "skip"
+
+    counter = _QuoteCounter(raw)
+    hook = sys.unraisablehook  # pyarrow reports a record it cannot decode for on_bad as "Exception ignored"
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        table = pacsv.read_csv(
+            io.BufferedReader(counter, 1 << 20),
+            read_options=pacsv.ReadOptions(use_threads=False, autogenerate_column_names=True,
+                                           block_size=CSV_BLOCK_BYTES),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad),
+            convert_options=pacsv.ConvertOptions(column_types=_csv_types()[0], strings_can_be_null=True,
+                                                 null_values=[""], quoted_strings_can_be_null=True),
+        )
+    except pa.ArrowInvalid as exc:
+        raise InputError(_csv_error(label, str(exc))) from None
+    except OSError as exc:
+        raise InputError(f"cannot read case table {label!r}: {exc.strerror or exc}") from None
+    finally:
+        sys.unraisablehook = hook
+        if path is not None:
+            raw.close()
+
+    if n_bad[0]:
+        width = bad_rows[0].expected_columns
+        problems = [Problem(None if r.number is None else r.number - 2, None, r.text,
+                            f"{width} fields, as many as the header has (this record has {r.actual_columns}: a "
+                            "value was added or lost, which would shift every value after it)") for r in bad_rows]
+        if n_bad[0] > len(bad_rows):
+            problems.append(Problem(None, None, None, f"{n_bad[0] - len(bad_rows)} more records have the wrong number "
+                                                      "of fields"))
+        raise InputError(problems)
+    if counter.quotes % 2:
+        raise InputError(f"cannot read case table {label!r} as CSV: it holds an odd number of double quotes, so a "
+                         "quoted field is left open (it would swallow the lines after it) or a bare quote stands "
+                         'inside an unquoted field (quote the field and double the quote: "5\'11""")')
+    if table.num_columns > MAX_COLUMNS or any(t != pa.string() for t in table.schema.types):
+        raise InputError(f"cannot read case table {label!r}: more than {MAX_COLUMNS} columns")
+    header = [table.column(i)[0].as_py() for i in range(table.num_columns)]
+    problems = []
+    for i, h in enumerate(header):
+        if h is None or not h.strip():
+            problems.append(Problem(None, None, None, f"the header's column {i + 1} has no name (got {h or ''!r}); "
+                                                      "every column needs one"))
+    seen: dict[str, list[int]] = {}
+    for i, h in enumerate(header):
+        if h is not None and h.strip():
+            seen.setdefault(h, []).append(i + 1)
+    for h, where in seen.items():
+        if len(where) > 1:
+            problems.append(Problem(None, h, None, "one column name, used once; the header repeats it (columns "
+                                                   + ", ".join(map(str, where)) + ")"))
+    if problems:
+        raise InputError(problems)
+    df = table.slice(1).to_pandas(types_mapper=_string_dtype)
+    df.columns = header
+    df.attrs[SHA256_ATTR] = counter.sha256.hexdigest()
+    return df
+
+
+@cache
+def _csv_types():
+    """(column types forcing every CSV column to text, the pandas dtype read_csv(dtype=str) gives)."""
+    import pyarrow as pa
+
+    return ({f"f{i}": pa.string() for i in range(MAX_COLUMNS + 1)}, pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+def _string_dtype(t):
+    import pyarrow as pa
+
+    return _csv_types()[1] if t == pa.string() else None
+
+
+_ROW_ERROR = re.compile(r"CSV parse error: Row #(\d+): Expected (\d+) columns, got (\d+): (.*)", re.S)
+
+
+def _csv_error(label: str, msg: str) -> str:
+    m = _ROW_ERROR.match(msg)
+    if m:  # a record with the wrong number of fields that is not UTF-8 text either
+        rec, want, got, text = int(m.group(1)), m.group(2), m.group(3), m.group(4)
+        return str(Problem(rec - 2, None, text, f"{want} fields, as many as the header has (this record has {got}: a "
+                                                "value was added or lost, which would shift every value after it)"))
+    m = _CELL_ERROR.match(msg)
+    if m:
+        col, rec, what = int(m.group(1)), int(m.group(2)), m.group(3)
+        what = "text that is not UTF-8" if "UTF8" in what else what
+        return f"cannot read case table {label!r} as CSV: row {rec - 1}, column {col + 1}: {what}"
+    if "Empty CSV file" in msg:
+        return f"cannot read case table {label!r}: the file is empty (expected a header line and rows)"
+    if "straddling" in msg or "straddles" in msg:
+        return (f"cannot read case table {label!r} as CSV: a record is longer than {CSV_BLOCK_BYTES >> 20} MiB "
+                "(or a quoted field is never closed)")
+    return f"cannot read case table {label!r} as CSV: {msg}"
+
+
+def frame_problems(df: pd.DataFrame, columns=READ_COLUMNS) -> list[Problem]:
+    """Problems with the table's shape before any value is read: repeated or multi-level column names,
+    and cells of the ``columns`` that are read (default: the contract's) holding bytes, a list, a dict
+    or another container."""
+    if isinstance(df.columns, pd.MultiIndex):
+        return [Problem(None, None, None, "the table has multi-level column names; give one name per column")]
+    problems: list[Problem] = []
+    names = pd.Index(df.columns)
+    dup = set(names[names.duplicated()])
+    for c in names.unique():
+        if c in dup:
+            problems.append(Problem(None, c, None, f"one column of that name; the table has {int((names == c).sum())} "
+                                                   "(duplicate column names)"))
+    for c in columns:
+        if c not in names or c in dup:
+            continue
+        s = df[c]
+        dtype = s.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            values = pd.Series(dtype.categories, dtype=object)
+            if pd.api.types.infer_dtype(values, skipna=True) not in _SCALAR_KINDS:
+                problems.append(Problem(None, c, None, "text or numbers (its categories include other things)"))
+        elif dtype == object:
+            if pd.api.types.infer_dtype(s, skipna=True) not in _SCALAR_KINDS:
+                bad = ~s.map(_plain_cell).to_numpy(dtype=bool)
+                _report(problems, bad, c, s.to_numpy(dtype=object),
+                        "one value (text or a number) per cell, not bytes, a list, dict or other container")
+        elif not (isinstance(dtype, pd.StringDtype) or dtype.kind in "biuf"):
+            problems.append(Problem(None, c, None, f"text or numbers (the column holds {dtype})"))
+    return problems
+
+
+def _plain_cell(v) -> bool:
+    return pd.api.types.is_scalar(v) and not isinstance(v, (bytes, bytearray, memoryview))
+
+
+_SCALAR_KINDS = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float", "boolean", "decimal"})
 
 
 def _text(series: pd.Series, upper: bool = False) -> pd.Series:
@@ -161,10 +386,16 @@ def _integers(df: pd.DataFrame, column: str, problems: list[Problem], lo: int, h
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         num = raw.to_numpy(dtype=float, na_value=np.nan, copy=True)
         blank = np.isnan(num)
-    else:
-        text = raw.astype("string").str.strip()
-        num = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
-        blank = (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
+    else:  # through the distinct values: a million rows hold a few dozen years
+        codes, uniques = pd.factorize(raw.astype("string"), use_na_sentinel=True)
+        text = pd.Series(uniques, dtype="string").str.strip()
+        u_num = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+        u_blank = (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
+        valid = codes >= 0
+        num = np.full(len(raw), np.nan)
+        num[valid] = u_num[codes[valid]]
+        blank = np.ones(len(raw), dtype=bool)
+        blank[valid] = u_blank[codes[valid]]
     bad_text = np.isnan(num) & ~blank
     values = raw.to_numpy(dtype=object)
     expected = f"a whole number >= {lo}" + (f" and <= {hi}" if hi is not None else "")
@@ -179,10 +410,18 @@ def _integers(df: pd.DataFrame, column: str, problems: list[Problem], lo: int, h
 
 
 def find_problems(table, purpose: Purpose = "fit", *, require_year: bool = False) -> tuple[list[Problem], CaseRows | None]:
-    """Check a table against the contract. Returns (problems, rows); rows is None when problems exist."""
+    """Check a table against the contract. Returns (problems, rows); rows is None when problems exist.
+
+    Count columns (``n_transfers``, ``n_breaches``, ``n_honored_verified``) are checked whenever they
+    are present, for scoring too: a table with impossible counts is refused, not scored.
+    """
     df = to_frame(table)
+    if purpose not in ("fit", "score"):
+        raise InputError(f"purpose must be 'fit' or 'score', got {purpose!r}")
     n = len(df)
-    problems: list[Problem] = []
+    problems: list[Problem] = frame_problems(df)
+    if problems:
+        return problems, None
     if n == 0:
         return [Problem(None, None, None, "the table has no rows")], None
     required = ["receiving_state", "case_type"] + (["year"] if require_year else [])
@@ -191,9 +430,12 @@ def find_problems(table, purpose: Purpose = "fit", *, require_year: bool = False
         missing.append("outcome (or n_transfers and n_breaches)")
     if "n_transfers" in df.columns and "n_breaches" not in df.columns:
         missing.append("n_breaches")
+    if "n_transfers" not in df.columns and any(c in df.columns for c in COUNT_COLUMNS[1:]):
+        missing.append("n_transfers")
     if missing:
-        have = ", ".join(map(str, df.columns)) or "none"
-        return [Problem(None, c, None, f"missing required column {c!r} (columns present: {have})") for c in missing], None
+        have = ", ".join(map(repr, df.columns[:30])) + (f" and {len(df.columns) - 30} more" if len(df.columns) > 30 else "")
+        return [Problem(None, c, None, f"missing required column {c!r} (columns present: {have or 'none'})")
+                for c in missing], None
 
     state_code, state_levels, bad_state = _categorical(df["receiving_state"], iso3166_alpha3(), upper=True)
     _report(problems, bad_state, "receiving_state", df["receiving_state"].to_numpy(dtype=object),
@@ -210,6 +452,8 @@ def find_problems(table, purpose: Purpose = "fit", *, require_year: bool = False
     n_h, n_b, n_u, n_f = zeros, zeros, zeros, zeros
     if purpose == "fit":
         n_h, n_b, n_u, n_f = _fit_counts(df, problems)
+    elif "n_transfers" in df.columns:
+        _aggregate_counts(df, problems)  # checked, not used: a table with impossible counts is not scored
     mask, monitoring = _assurance_and_monitoring(df, problems)
     items = np.full((n, len(ASSURANCE_GROUPS)), -1, dtype=np.int8)
     if purpose == "fit" and "item_outcomes" in df.columns:
@@ -311,6 +555,38 @@ def _item_outcomes(df: pd.DataFrame, problems: list[Problem], n_h, n_b, n_u) -> 
     return out
 
 
+def _aggregate_counts(df: pd.DataFrame, problems: list[Problem]):
+    """Check the count columns: whole numbers in [0, MAX_COUNT], n_breaches + n_honored_verified <=
+    n_transfers, and no count on a row without n_transfers. Returns (aggregate rows, n_t, n_b, n_v)."""
+    n = len(df)
+    aggregate = np.zeros(n, dtype=bool)
+    n_t = np.zeros(n)
+    n_b = np.zeros(n)
+    n_v = np.zeros(n)
+    if "n_transfers" in df.columns:
+        aggregate = _present(df["n_transfers"])
+        n_t = _integers(df, "n_transfers", problems, 0, MAX_COUNT, required=False)
+        n_b = _integers(df, "n_breaches", problems, 0, MAX_COUNT, required=aggregate)
+        with np.errstate(invalid="ignore"):
+            over = aggregate & (n_b > n_t)
+        _report(problems, over, "n_breaches", df["n_breaches"].to_numpy(dtype=object),
+                "no more than n_transfers on the same row")
+        stray = ~aggregate & _present(df["n_breaches"])
+        _report(problems, stray, "n_breaches", df["n_breaches"].to_numpy(dtype=object),
+                "empty when n_transfers is empty")
+    if "n_honored_verified" in df.columns:
+        n_v = _integers(df, "n_honored_verified", problems, 0, MAX_COUNT, required=False)
+        given = _present(df["n_honored_verified"])
+        with np.errstate(invalid="ignore"):
+            over = aggregate & given & (np.nan_to_num(n_v) + np.nan_to_num(n_b) > np.nan_to_num(n_t))
+        _report(problems, over, "n_honored_verified", df["n_honored_verified"].to_numpy(dtype=object),
+                "no more than n_transfers - n_breaches on the same row")
+        _report(problems, ~aggregate & given, "n_honored_verified", df["n_honored_verified"].to_numpy(dtype=object),
+                "empty when n_transfers is empty")
+
+    return aggregate, n_t, n_b, n_v
+
+
 def _fit_counts(df: pd.DataFrame, problems: list[Problem]):
     """Per row: transfers verified honoured, with a reported breach, with no known outcome, and the
     transfers the face-value model reads as honoured (aggregate rows: every one without a reported breach)."""
@@ -322,30 +598,7 @@ def _fit_counts(df: pd.DataFrame, problems: list[Problem]):
         _report(problems, bad, "transferred", df["transferred"].to_numpy(dtype=object), "'yes' or 'no'")
         transferred = (t == "yes").fillna(False).to_numpy()
 
-    aggregate = np.zeros(n, dtype=bool)
-    n_t = np.zeros(n)
-    n_b = np.zeros(n)
-    if "n_transfers" in df.columns:
-        aggregate = _present(df["n_transfers"])
-        n_t = _integers(df, "n_transfers", problems, 0, None, required=False)
-        n_b = _integers(df, "n_breaches", problems, 0, None, required=aggregate)
-        with np.errstate(invalid="ignore"):
-            over = aggregate & (n_b > n_t)
-        _report(problems, over, "n_breaches", df["n_breaches"].to_numpy(dtype=object),
-                "no more than n_transfers on the same row")
-        stray = ~aggregate & _present(df["n_breaches"])
-        _report(problems, stray, "n_breaches", df["n_breaches"].to_numpy(dtype=object),
-                "empty when n_transfers is empty")
-    n_v = np.zeros(n)
-    if "n_honored_verified" in df.columns:
-        n_v = _integers(df, "n_honored_verified", problems, 0, None, required=False)
-        given = _present(df["n_honored_verified"])
-        with np.errstate(invalid="ignore"):
-            over = aggregate & given & (np.nan_to_num(n_v) + np.nan_to_num(n_b) > np.nan_to_num(n_t))
-        _report(problems, over, "n_honored_verified", df["n_honored_verified"].to_numpy(dtype=object),
-                "no more than n_transfers - n_breaches on the same row")
-        _report(problems, ~aggregate & given, "n_honored_verified", df["n_honored_verified"].to_numpy(dtype=object),
-                "empty when n_transfers is empty")
+    aggregate, n_t, n_b, n_v = _aggregate_counts(df, problems)
 
     outcome = pd.Series(pd.NA, index=df.index, dtype="string")
     if "outcome" in df.columns:

@@ -23,6 +23,10 @@ WORLD_BANK_TO_ISO = {"ADO": "AND", "ROM": "ROU", "TMP": "TLS", "ZAR": "COD", "WB
 COVARIATE_COLUMNS = ("iso3", "year", "pts_a", "pts_h", "pts_s", "pts_mean", "n_scores")
 
 
+PTS_REQUIRED = ("WordBank_Code_A", "Year") + PTS_COLUMNS
+PTS_SCORES = ("1", "2", "3", "4", "5")
+
+
 def build_state_covariates(pts_csv: str | Path) -> list[dict]:
     """Derive one row per (ISO3 state, year) with at least one PTS score from the official PTS CSV.
 
@@ -30,40 +34,74 @@ def build_state_covariates(pts_csv: str | Path) -> list[dict]:
     ``WordBank_Code_A`` is not unique for historical entities (USSR, both Yugoslavias, ...), so
     only codes that are current ISO 3166-1 alpha-3 codes are kept (after mapping the few old World
     Bank codes, e.g. ROM for Romania, to ISO), and uniqueness is checked.
+    A file that is not a PTS file (wrong columns, undecodable bytes, a score outside 1-5, a year
+    that is not a whole number) raises :class:`InputError` naming the line and column.
     """
-    raw = Path(pts_csv).read_bytes().decode("cp1252")
+    from .errors import InputError
+
+    label = str(pts_csv)
+    try:
+        raw = Path(pts_csv).read_bytes().decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{label!r} is not a PTS file: byte {exc.start} is not Windows-1252 text") from None
+    except OSError as exc:
+        raise InputError(f"cannot read PTS file {label!r}: {exc.strerror or exc}") from None
     codes = iso3166_alpha3()
     out: dict[tuple[str, int], dict] = {}
-    for r in csv.DictReader(io.StringIO(raw, newline="")):
-        iso = r["WordBank_Code_A"].strip()
-        iso = WORLD_BANK_TO_ISO.get(iso, iso)
-        if iso not in codes:
-            continue
-        scores = {c: (None if r[c] in ("NA", "") else int(r[c])) for c in PTS_COLUMNS}
-        have = [v for v in scores.values() if v is not None]
-        if not have:
-            continue
-        key = (iso, int(r["Year"]))
-        if key in out:
-            raise ValueError(f"PTS file has two scored rows for {key}: check the ISO3 crosswalk")
-        out[key] = {
-            "iso3": iso,
-            "year": key[1],
-            "pts_a": scores["PTS_A"],
-            "pts_h": scores["PTS_H"],
-            "pts_s": scores["PTS_S"],
-            "pts_mean": round(sum(have) / len(have), 4),
-            "n_scores": len(have),
-        }
+    reader = csv.DictReader(io.StringIO(raw, newline=""))
+    try:
+        missing = [c for c in PTS_REQUIRED if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(f"{label!r} is not a PTS file: it lacks the column(s) {missing}")
+        for r in reader:
+            line = reader.line_num
+            if None in r or any(r[c] is None for c in PTS_REQUIRED):
+                raise InputError(f"{label!r}, line {line}: the record has a different number of fields from the header")
+            iso = r["WordBank_Code_A"].strip()
+            iso = WORLD_BANK_TO_ISO.get(iso, iso)
+            if iso not in codes:
+                continue
+            for c in PTS_COLUMNS:
+                if r[c] not in ("NA", "") + PTS_SCORES:
+                    raise InputError(f"{label!r}, line {line}, column {c!r}: got {r[c]!r}, expected a score 1-5 or NA")
+            scores = {c: (None if r[c] in ("NA", "") else int(r[c])) for c in PTS_COLUMNS}
+            have = [v for v in scores.values() if v is not None]
+            if not have:
+                continue
+            year = r["Year"].strip()
+            if not (year.isascii() and year.isdigit() and 1900 <= int(year) <= 2100):
+                raise InputError(f"{label!r}, line {line}, column 'Year': got {r['Year']!r}, expected a year 1900-2100")
+            key = (iso, int(year))
+            if key in out:
+                raise InputError(f"{label!r}, line {line}: a second scored row for {key}; check the ISO3 crosswalk")
+            out[key] = {
+                "iso3": iso,
+                "year": key[1],
+                "pts_a": scores["PTS_A"],
+                "pts_h": scores["PTS_H"],
+                "pts_s": scores["PTS_S"],
+                "pts_mean": round(sum(have) / len(have), 4),
+                "n_scores": len(have),
+            }
+    except csv.Error as exc:
+        raise InputError(f"{label!r} is not a readable CSV (line {reader.line_num}): {exc}") from None
+    if not out:
+        raise InputError(f"{label!r} holds no scored state-year with a current ISO 3166-1 alpha-3 code: is it the PTS file?")
     return [out[k] for k in sorted(out)]
 
 
 def write_state_covariates(rows: list[dict], path: str | Path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=COVARIATE_COLUMNS, lineterminator="\n")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: ("" if r[k] is None else r[k]) for k in COVARIATE_COLUMNS})
+    """Write the derived table atomically (see :mod:`assurisk.safe_write`)."""
+    from .safe_write import atomic_write
+
+    def write(p):
+        with open(p, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=COVARIATE_COLUMNS, lineterminator="\n")
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: ("" if r[k] is None else r[k]) for k in COVARIATE_COLUMNS})
+
+    atomic_write(path, write)
 
 
 FARISS_COLUMNS = ("iso3", "year", "theta_mean", "theta_sd")

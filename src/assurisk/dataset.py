@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import NON_STATE_SENDERS, iso3166_alpha3
-from .contract import _report, find_problems, to_frame
+from .contract import _report, find_problems, frame_problems, to_frame
 from .errors import Problem
 
 CODEBOOK_COLUMNS = (
@@ -163,6 +163,9 @@ def codebook_problems(df: pd.DataFrame) -> list[Problem]:
 def table_problems(table, purpose: str = "fit") -> list[Problem]:
     """Every contract and codebook problem in a table, sorted by row."""
     df = to_frame(table)
+    shape = frame_problems(df, CODEBOOK_COLUMNS)
+    if shape:  # repeated names or containers in cells: no value can be read reliably
+        return shape
     problems, _ = find_problems(df, purpose)
     if len(df) and not any(p.row is None and "missing required column" in p.expected for p in problems):
         problems += codebook_problems(df)

@@ -26,7 +26,8 @@ from .fit import Fit, _fmt
 from .model import (ASSURANCE_PARAM, DETECTION_PARAM, DETERRENCE_PARAM, LATENT_COVARIATE, LATENT_PARAMS, SCALAR_PARAMS,
                     STATE_PARAMS, VERIFICATION_PARAM, build_model)
 from .priors import Priors
-from .storage import model_id, sha256_file
+from .storage import (MAX_CHAINS, MAX_DRAWS, MAX_TUNE, check_fit_options, check_fit_size, model_id,
+                      sha256_file)
 
 PRIOR_DRAWS = 2000  # prior draws kept in every fit: the prior's P(honoured) to +-0.01 (MC error)
 KEPT_PARAMS = SCALAR_PARAMS + STATE_PARAMS + (ASSURANCE_PARAM, DETERRENCE_PARAM, DETECTION_PARAM, VERIFICATION_PARAM,
@@ -58,8 +59,9 @@ def _nutpie_available() -> bool:
 
 def table_sha256(cases, df) -> tuple[str, str]:
     """SHA-256 of the case table: of the file's bytes when a path was given, else of a canonical CSV."""
-    if isinstance(cases, (str, os.PathLike)):
-        return sha256_file(cases), f"file:{Path(cases).name}"
+    if isinstance(cases, (str, os.PathLike)):  # of the bytes parsed, not of a second read of the path
+        digest = df.attrs.get(contract.SHA256_ATTR) or sha256_file(cases)
+        return digest, f"file:{Path(cases).name}"
     canon = df.to_csv(index=False, lineterminator="\n").encode()
     return hashlib.sha256(canon).hexdigest(), f"{type(cases).__name__}"
 
@@ -155,15 +157,15 @@ def fit(cases, *, covariates: str | None = "pts", time_effect: bool = False, det
     priors = priors if priors is not None else Priors()
     if not isinstance(priors, Priors):
         raise InputError(f"priors must be an assurisk.Priors object, got {type(priors).__name__}")
-    for name, v, lo in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
-            raise InputError(f"{name} must be a whole number >= {lo}, got {v!r}")
+    for name, v, lo, hi in (("draws", draws, 1, MAX_DRAWS), ("tune", tune, 0, MAX_TUNE), ("chains", chains, 1, MAX_CHAINS)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not lo <= v <= hi:
+            raise InputError(f"{name} must be a whole number from {lo} to {hi}, got {v!r}")
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**31))
     elif not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
         raise InputError(f"seed must be a whole number in [0, 2**32), got {seed!r}")
     sampler = sampler or ("nutpie" if _nutpie_available() else "pymc")
-    if sampler not in ("nutpie", "pymc"):
+    if not isinstance(sampler, str) or sampler not in ("nutpie", "pymc"):
         raise InputError(f"sampler must be 'nutpie' or 'pymc', got {sampler!r}")
     for name, v in (("detection", detection), ("deterrence", deterrence), ("time_effect", time_effect),
                     ("progressbar", progressbar)):
@@ -171,8 +173,11 @@ def fit(cases, *, covariates: str | None = "pts", time_effect: bool = False, det
             raise InputError(f"{name} must be True or False, got {v!r}")
     if deterrence and not detection:
         raise InputError("deterrence=True needs the monitoring-aware model (detection=True)")
-    if not isinstance(target_accept, (int, float)) or isinstance(target_accept, bool) or not 0 < target_accept < 1:
+    if not isinstance(target_accept, (int, float, np.floating)) or isinstance(target_accept, bool) or not 0 < target_accept < 1:
         raise InputError(f"target_accept must be a number strictly between 0 and 1, got {target_accept!r}")
+    # The same schema and caps the reader applies to a fit file: a fit that can be made can be loaded.
+    check_fit_options({"name": sampler, "draws": int(draws), "tune": int(tune), "chains": int(chains),
+                       "seed": int(seed), "target_accept": float(target_accept)}, priors.to_dict())
 
     df, rows = contract.parse(cases, "fit", require_year=bool(covariates) or time_effect)
     used = (rows.n_transfers if detection else rows.n_face_honored + rows.n_breaches) > 0
@@ -207,6 +212,8 @@ def fit(cases, *, covariates: str | None = "pts", time_effect: bool = False, det
         design = build_design(rows, x, detection=detection, x_center=x_center, x_sd=x_sd, t=t)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    check_fit_size(int(draws) * int(chains), len(design.states), design.n_patterns,
+                   int(((rows.n_transfers if detection else rows.n_face_honored + rows.n_breaches) > 0).sum()))
     unknown_beliefs = sorted(set(priors.state_beliefs) - set(design.states))
     if unknown_beliefs:
         raise InputError(f"Priors.state_beliefs names {unknown_beliefs}, which have no fitted transfers in this table")
@@ -242,8 +249,8 @@ def fit(cases, *, covariates: str | None = "pts", time_effect: bool = False, det
         "model": "monitoring_aware" if detection else "face_value",
         "model_id": model_id(spec),
         "spec": spec,
-        "sampler": {"name": sampler, "draws": draws, "tune": tune, "chains": chains, "seed": int(seed),
-                    "target_accept": target_accept, "numba_fastmath": bool(pytensor.config.numba__fastmath)},
+        "sampler": {"name": sampler, "draws": int(draws), "tune": int(tune), "chains": int(chains), "seed": int(seed),
+                    "target_accept": float(target_accept), "numba_fastmath": bool(pytensor.config.numba__fastmath)},
         "data": _data_summary(df, rows, design, detection, digest, source),
         "diagnostics": diag,
         "converged": not problems,

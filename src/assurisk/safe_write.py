@@ -147,3 +147,52 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], *, overwrite: 
 def write_text(path: str | Path, text: str, *, overwrite: bool = True) -> Path:
     """Write UTF-8 text atomically (or through a pipe)."""
     return atomic_write(path, lambda p: Path(p).write_text(text, encoding="utf-8"), overwrite=overwrite)
+
+
+# --- tables for spreadsheets ------------------------------------------------------------------------
+# A cell a spreadsheet would run as a formula: it starts (after any spaces) with = + - @ or their
+# full-width forms, or it starts with a tab or a carriage return (OWASP, "CSV injection").
+FORMULA_START = r"^(?:\s*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\t\r])"
+PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"  # "-3", "+1.5e2": read as numbers, never run
+
+
+def escape_formulas(df):
+    """A copy of ``df`` that a spreadsheet will not run: every text cell (and column name) that would be
+    read as a formula gets a leading single quote, ``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``.
+
+    Plain numbers such as ``-3`` are left alone (a spreadsheet reads them as numbers), and so are
+    numeric, boolean and missing cells. The quote changes the data: use this only for files meant to
+    be opened in a spreadsheet, never for files read back by programs.
+    """
+    import pandas as pd
+
+    out = df.copy()
+    for i, col in enumerate(df.columns):
+        s = df.iloc[:, i]
+        if not (isinstance(s.dtype, pd.StringDtype) or s.dtype == object):
+            continue
+        text = s.astype("string")
+        risky = (text.str.contains(FORMULA_START, regex=True) & ~text.str.fullmatch(PLAIN_NUMBER)).fillna(False)
+        if risky.any():
+            out.isetitem(i, text.mask(risky, "'" + text))
+    out.columns = [_escape_name(c) for c in df.columns]
+    return out
+
+
+def _escape_name(name):
+    import re
+
+    return "'" + name if isinstance(name, str) and re.match(FORMULA_START, name) and not re.match(PLAIN_NUMBER, name) else name
+
+
+def write_csv(df, path: str | Path, *, escape_formulas: bool = False, overwrite: bool = True) -> Path:
+    """Write ``df`` as CSV (no index) atomically, or through a pipe or ``/dev/stdout``.
+
+    ``escape_formulas=True`` first applies :func:`escape_formulas` (for files meant for a spreadsheet).
+    Cells are otherwise written as they are: assurisk carries input data through untouched.
+    """
+    table = _escape(df) if escape_formulas else df
+    return atomic_write(path, lambda p: table.to_csv(p, index=False), overwrite=overwrite)
+
+
+_escape = escape_formulas

@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import contract
 from .draws import Cells, PosteriorDraws, cells_for, log_p_kept, outcome_probabilities
-from .errors import InputError
+from .errors import FitFileError, InputError, Problem
 
 BLOCK_ELEMENTS = 4_000_000  # draws x patterns evaluated at once (~32 MB of float64)
 
@@ -141,6 +141,20 @@ def prior_dominated(n_direct: np.ndarray, contraction: np.ndarray) -> np.ndarray
     return (n_direct < N_DIRECT_MIN) | ~(np.nan_to_num(contraction, nan=0.0) >= CONTRACTION_MIN)
 
 
+def check_finite(s: dict, pat: Patterns, *, detection: bool, prior: bool) -> None:
+    """Refuse scores that are not probabilities: finite values in [0, 1] for every pattern (detection and
+    prior columns where the model gives them). A fit whose draws are finite but absurd ends here."""
+    checks = [s["mean"], s["lower"], s["upper"]]
+    checks += [s[k] for k in ("unreported", "given_unreported") if detection]
+    checks += [s["prior_mean"]] if prior else []
+    for a in checks:
+        bad = ~(np.isfinite(a) & (a >= 0.0) & (a <= 1.0))
+        if bad.any():
+            row = int(np.flatnonzero(np.isin(pat.row_pattern, np.flatnonzero(bad)))[0])
+            raise FitFileError(f"the fit gives a score that is not a probability (row {row + 1}: {a[bad][0]!r}): its "
+                               "posterior draws are damaged or not from an assurisk model; refit or use another fit")
+
+
 def _logit_from_log(log_p: np.ndarray) -> np.ndarray:
     """logit(p) from log(p), stable for p near 0 and 1."""
     return log_p - np.log(-np.expm1(np.minimum(log_p, -1e-300)))
@@ -215,13 +229,22 @@ def score_rows(df: pd.DataFrame, rows: contract.CaseRows, draws: PosteriorDraws,
                interval: float, prior: PosteriorDraws | None = None, x_center: float = 0.0,
                time: tuple[float, float] | None = None, item_known: dict | None = None,
                item_state_known: dict | None = None) -> pd.DataFrame:
-    """The input rows with the score columns appended (existing columns of the same name are replaced).
+    """The input rows with the score columns appended .
 
-    The columns are the same for every model; a value a model cannot give (the detection quantities of
-    the face-value model, the prior columns of a fit without prior draws) is missing (NaN / <NA>).
+    An input column with the name of a score column is refused (it would be overwritten), and so is a
+    score that is not a finite probability (a damaged fit). The columns are the same for every model;
+    a value a model cannot give (the detection quantities of the face-value model, the prior columns of
+    a fit without prior draws) is missing (NaN / <NA>).
     """
+    clash = [c for c in SCORE_COLUMNS if c in df.columns]
+    if clash:
+        raise InputError([Problem(None, c, None, "the table already has this score column, and scoring would "
+                                                 "overwrite it; rename or drop it (e.g. df.drop(columns="
+                                                 "assurisk.scoring.SCORE_COLUMNS, errors='ignore'))")
+                          for c in clash])
     pat = find_patterns(rows, draws, covariate, x_center, time)
     s = summarize(draws, pat, interval, prior)
+    check_finite(s, pat, detection=draws.detection is not None, prior=prior is not None)
     seen = pat.state_idx >= 0
     idx = np.where(seen, pat.state_idx, 0)
     counts = np.array([state_counts.get(x, 0) for x in draws.states] or [0], dtype=np.int64)

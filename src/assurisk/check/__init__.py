@@ -44,7 +44,12 @@ def run_check(fit=None, *, cases=None, sbc: int = 200, coverage: int = 100, sens
     question = question or {"receiving_state": "CHN", "case_type": "ordinary"}
     out = Path(out) if out is not None else None
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(exist_ok=True)  # one level: the folder it is in must exist (the CLI checks this first)
+        except OSError as exc:
+            from ..safe_write import OutputError
+
+            raise OutputError(f"cannot create folder {str(out)!r}: {exc.strerror or exc}") from None
     spec = replay.spec_from_fit(fit)
     summary = {"assurisk_version": __version__, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "fit": {"model": fit.meta["model"], "model_id": fit.meta["model_id"], "data_sha256": fit.meta["data"]["sha256"],
@@ -86,7 +91,9 @@ def run_check(fit=None, *, cases=None, sbc: int = 200, coverage: int = 100, sens
             summary["figures"]["robustness"] = str(figures.robustness(rows, question, out / "robustness.png").name)
         log(f"sensitivity done ({summary['timings_s']['sensitivity']} s)")
     if out is not None:
-        (out / "summary.json").write_text(json.dumps(summary, indent=1))
+        from ..safe_write import write_text
+
+        write_text(out / "summary.json", json.dumps(summary, indent=1))
     return summary
 
 

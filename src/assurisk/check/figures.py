@@ -16,6 +16,13 @@ def _plt():
     return plt
 
 
+def _save(fig, path: Path) -> None:
+    """PNG written atomically through a new temporary file (see :mod:`assurisk.safe_write`)."""
+    from ..safe_write import atomic_write
+
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110), streamable=False)
+
+
 def reliability(pred: dict, path: Path) -> Path:
     plt = _plt()
     fig, ax = plt.subplots(1, 2, figsize=(9, 4))
@@ -31,7 +38,7 @@ def reliability(pred: dict, path: Path) -> Path:
     ax[1].axhline(len(pred["loo_pit"]) / 10, color="grey", ls="--", lw=1)
     ax[1].set(xlabel="randomised LOO-PIT", ylabel="transfers", title=f"LOO-PIT (KS p = {pred['loo_pit_ks_p']:.2f})")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
     plt.close(fig)
     return path
 
@@ -57,7 +64,7 @@ def sbc_ecdf(res: dict, path: Path) -> Path:
         ax.axis("off")
     fig.suptitle(f"SBC: ECDF difference of ranks, {res['n_sims']} simulations, 95% simultaneous band", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
     plt.close(fig)
     return path
 
@@ -82,6 +89,6 @@ def robustness_figure(rows: list[dict], title: str):
 
 def robustness(rows: list[dict], question: dict, path: Path) -> Path:
     fig = robustness_figure(rows, f"Robustness: {question['receiving_state']}, {question['case_type']}")
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
     _plt().close(fig)
     return path
