@@ -8,13 +8,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from assurisk.check import calibration, predictive, replay, sensitivity
 from assurisk.priors import DEFAULT_DETECTION_MEANS
 K = 5.0
 
-from conftest import run_cli
+from conftest import ROOT, run_cli
 
 SMALL = replay.RefitSettings(draws=250, tune=250, chains=2, thin=5)
 
@@ -162,3 +163,32 @@ def test_cli_check_writes_summary_and_figures(tmp_path):
 def test_cli_check_bad_question():
     r = run_cli("check", "--state", "XXX", "--sbc", "0", "--coverage", "0", "--no-sensitivity")
     assert r.returncode == 2 and "'XXX'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_prior_flag_follows_the_record_china_ordinary_torture(bundled, bundled_spec):
+    """With the record as it is, the China/ordinary/torture cell is informed (indirectly); without the
+    four ordinary treatment-promise transfers with a known outcome it rests on the prior and is flagged."""
+    import copy
+
+    import assurisk
+    from assurisk import contract
+    from assurisk.fit import Fit
+    from assurisk.fitting import item_type_known
+
+    q = {"receiving_state": "CHN", "case_type": "ordinary"}
+    full = bundled.score(q).iloc[0]
+    assert full.n_direct_state == 0  # no ordinary torture-promise transfer to China has a known outcome
+    cases = pd.read_csv(ROOT / "data" / "cases.csv", dtype=str, keep_default_na=False)
+    treat = cases.item_outcomes.str.contains(r"(?:torture|detention_conditions)=(?:kept|broken)")
+    drop = (cases.case_type == "ordinary") & treat
+    assert drop.sum() >= 1
+    reduced = cases[~drop]
+    design = replay.design_for(bundled_spec, reduced, detection=True)
+    res = replay.run_refits(bundled_spec, [(design, design.counts, 5)], SMALL)[0]
+    meta = copy.deepcopy(bundled.meta)
+    _, rows = contract.parse(reduced, "fit", require_year=True)
+    meta["data"]["item_type_known"] = item_type_known(rows, True)
+    fit = Fit(replay.draws_of(res, bundled_spec.design.states), meta, prior=bundled.prior)
+    cell = fit.score(q).iloc[0]
+    assert cell.n_direct == 0 and bool(cell.prior_dominated)
+    assert full.n_direct == int(drop.sum())  # the indirect evidence the full record holds
