@@ -7,7 +7,8 @@ anyway, and a kept promise is shown to be kept only when someone watches. Ordina
 cases are equally at risk. Four readings are fitted:
 
   aware               the monitoring-aware model, three outcomes (the default)
-  two_outcome         the landed v1 reading: 'honoured' read as 'no breach reported'
+  two_outcome         the landed v1 likelihood: 'honoured' read as 'no breach reported' (the same
+                      model with verification fixed near zero: every non-breach is 'nothing known')
   drop_unknown        face value, transfers with no known outcome left out
   unknown_as_honored  face value, "no news" read as honoured
 
@@ -50,12 +51,14 @@ def _datasets(seed: int):
 
 def _base_fits(draws: int) -> dict[bool, "assurisk.Fit"]:
     """One fit per likelihood, whose compiled model every replication reuses (compile once)."""
-    cases, _, _ = _datasets(999)
+    _, _, data = _datasets(999)
     out = {}
-    for detection in (True, False):
+    # The face-value base uses the reading with every outcome known, so that all 20 states are in its model.
+    for detection, reading in ((True, "aware"), (False, "unknown_as_honored")):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out[detection] = assurisk.fit(cases, covariates=None, detection=detection, draws=draws, tune=draws, seed=1)
+            out[detection] = assurisk.fit(data[reading][0], covariates=None, detection=detection, draws=draws,
+                                          tune=draws, seed=1)
     return out
 
 
@@ -64,12 +67,16 @@ def one_replication(seed: int, base: dict, settings) -> list[dict]:
 
     cases, truth, data = _datasets(seed)
     rows = []
+    from dataclasses import replace
+
     for name, (table, detection) in data.items():
         fit0 = base[detection]
         spec = replay.spec_from_fit(fit0)
+        if name == "two_outcome":
+            spec = replace(spec, priors=replace(spec.priors, verification={k: (1.0, 1e4) for k in spec.priors.verification}))
         design = replay.design_for(spec, table, detection=detection)
         if design is None or design.n.sum() == 0:
-            continue
+            raise RuntimeError(f"replication {seed}, reading {name}: its states are not all in the compiled model")
         res = replay.run_refits(spec, [(design, design.counts, seed)], settings)[0]
         fit = fit0.__class__(replay.draws_of(res, spec.design.states), fit0.meta)
         s = fit.score(truth, interval=0.9)

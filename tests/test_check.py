@@ -37,12 +37,12 @@ def test_spec_rebuilds_the_fitted_design(bundled, bundled_spec):
 
 
 def test_sbc_passes_for_the_model_and_fails_when_truth_comes_from_another_prior(bundled_spec):
-    ok = calibration.sbc(bundled_spec, 40, settings=SMALL, seed=3)
+    ok = calibration.sbc(bundled_spec, 30, settings=SMALL, seed=3)
     assert ok["passed"], {k: v["chi2_p"] for k, v in ok["params"].items()}
     # Truth drawn with breaches half as visible as the model's detection prior assumes.
     wrong = replace(bundled_spec.priors, detection={f"{lv}/{ct}": (0.5 * m * K, (1 - 0.5 * m) * K)
                                                     for (lv, ct), m in DEFAULT_DETECTION_MEANS.items()})
-    bad = calibration.sbc(bundled_spec, 40, settings=SMALL, seed=3, simulate_priors=wrong)
+    bad = calibration.sbc(bundled_spec, 30, settings=SMALL, seed=3, simulate_priors=wrong)
     assert not bad["passed"]
     assert not bad["params"]["detection[0,1]"]["passed"]
     # Ranks of the misfit parameter pile up: the truth sits below most posterior draws.

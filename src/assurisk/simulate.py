@@ -47,11 +47,25 @@ def simulate_cases(n_states: int = 12, transfers_per_state: int = 30, *, share_h
     return cases, truth
 
 
-# Who is watched, by verification level and case type (ordinary, high-profile), and how often a breach
-# surfaces anyway when nobody watches. The implied detection probability w + (1 - w) * s matches the
-# default detection priors' means (see priors.DEFAULT_DETECTION_MEANS).
-WATCHED = {"none": (0.05, 0.25), "consular": (0.45, 0.55), "independent": (0.72, 0.78), "public_record": (0.83, 0.89)}
-SURFACES = 0.10
+# Who is watched, and how often a breach surfaces when nobody watches, by monitoring level and case type
+# (ordinary, high-profile): chosen so that the simulation's true verification rate w (a kept promise is
+# shown kept only when watched) and detection rate d = w + (1 - w) * s equal the means of the default
+# priors (priors.DEFAULT_VERIFICATION and DEFAULT_DETECTION): the study of "the model when its priors
+# are right".
+def _rates():
+    from .priors import DEFAULT_DETECTION, DEFAULT_VERIFICATION
+
+    mean = lambda ab: ab[0] / (ab[0] + ab[1])  # noqa: E731
+    watched, surfaces = {}, {}
+    for lv in ("none", "consular", "independent"):
+        w = tuple(mean(DEFAULT_VERIFICATION[(lv, ct)]) for ct in ("ordinary", "high_profile"))
+        d = tuple(mean(DEFAULT_DETECTION[(lv, ct)]) for ct in ("ordinary", "high_profile"))
+        watched[lv] = w
+        surfaces[lv] = tuple(max(0.0, (di - wi) / (1 - wi)) for di, wi in zip(d, w))
+    return watched, surfaces
+
+
+WATCHED, SURFACES = _rates()
 MONITORING_SHARES = {  # ordinary, high-profile: P(none), P(consular), P(independent)
     "ordinary": (0.75, 0.20, 0.05),
     "high_profile": (0.40, 0.40, 0.20),
@@ -65,7 +79,7 @@ def simulate_monitored(n_states: int = 20, transfers_per_state: int = 40, *, sha
 
     Each transfer gets a monitoring level (high-profile cases are watched more). A watched transfer
     ends ``breached`` or ``honored`` as it truly was; an unwatched one ends ``breached`` if its breach
-    surfaced and ``unknown`` otherwise. All promises are about torture. By default high-profile and
+    surfaced and ``unknown`` otherwise. The rates match the default detection and verification priors. All promises are about torture. By default high-profile and
     ordinary cases are equally at risk (beta_high_profile = 0), the claim a court would want tested.
     Returns (cases, truth) as :func:`simulate_cases` does.
     """
@@ -79,8 +93,9 @@ def simulate_monitored(n_states: int = 20, transfers_per_state: int = 40, *, sha
     monitoring = np.array([levels[rng.choice(3, p=MONITORING_SHARES[ct])] for ct in cases.case_type])
     hp = (cases.case_type == "high_profile").to_numpy().astype(int)
     w = np.array([WATCHED[lv][h] for lv, h in zip(monitoring, hp)])
+    sfc = np.array([SURFACES[lv][h] for lv, h in zip(monitoring, hp)])
     watched = rng.random(len(cases)) < w
-    surfaced = rng.random(len(cases)) < SURFACES
+    surfaced = rng.random(len(cases)) < sfc
     outcome = np.where(watched, np.where(breach, "breached", "honored"), np.where(breach & surfaced, "breached", "unknown"))
     cases = cases.assign(outcome=outcome, monitoring=monitoring, assurance_types="torture")
     return cases, truth
