@@ -171,7 +171,7 @@ def test_probability_draws_agree_with_scores(bundled):
 
 
 def test_state_without_pts_is_flagged_not_silently_imputed(bundled):
-    out = bundled.score([{"receiving_state": "ATA", "case_type": "ordinary"},
+    out = bundled.score([{"receiving_state": "AND", "case_type": "ordinary"},  # Andorra: no PTS score
                          {"receiving_state": "CHN", "case_type": "ordinary"}])
     assert out.covariate_imputed.tolist() == [True, False]
     assert np.isfinite(out.p_honored).all()
