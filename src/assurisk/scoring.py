@@ -24,7 +24,8 @@ PRIOR_SD_RATIO = 0.7  # prior_dominated: posterior sd of logit P(honoured) at le
 PRIOR_SHIFT = 0.5  # ... and the posterior mean within this many prior sds of the prior mean
 SCORE_COLUMNS = ("p_honored", "p_honored_lower", "p_honored_upper", "p_breach", "p_breach_unreported",
                  "p_breach_given_unreported", "p_honored_prior", "prior_dominated", "state_seen", "n_state_cases",
-                 "n_state_type_cases", "covariate_imputed", "converged")
+                 "n_state_type_cases", "covariate_imputed", "covariate_year_outside", "receiving_state_code",
+                 "converged")
 
 
 @dataclass(frozen=True)
@@ -172,5 +173,22 @@ def score_rows(df: pd.DataFrame, rows: contract.CaseRows, draws: PosteriorDraws,
     out["n_state_cases"] = np.where(seen, counts[idx], 0)[r]
     out["n_state_type_cases"] = np.where(seen, type_counts[idx, pat.high_profile.astype(np.int64)], 0)[r]
     out["covariate_imputed"] = ~pat.covariate_found[r]
+    out["covariate_year_outside"] = year_outside(rows, covariate)
+    out["receiving_state_code"] = rows.state
     out["converged"] = bool(converged)
     return out
+
+
+def year_outside(rows: contract.CaseRows, covariate) -> pd.arrays.BooleanArray:
+    """Per row: True when the year given lies outside the years the state has a covariate score for
+    (the nearest scored year is then used, so the score is an extrapolation); False when it lies
+    inside, when no year is given (the latest scored year is used) or when the state has no score at
+    all (flagged by ``covariate_imputed``); missing for a model without the covariate."""
+    n = len(rows.year)
+    if covariate is None:
+        return pd.array(np.full(n, pd.NA), dtype="boolean")
+    first = np.array([covariate.years[s][0] if s in covariate.years else -np.inf for s in rows.state_levels] or [0.0])
+    last = np.array([covariate.years[s][-1] if s in covariate.years else np.inf for s in rows.state_levels] or [0.0])
+    with np.errstate(invalid="ignore"):
+        outside = (rows.year < first[rows.state_code]) | (rows.year > last[rows.state_code])
+    return pd.array(outside & ~np.isnan(rows.year), dtype="boolean")
