@@ -163,6 +163,13 @@ def is_sovereign(code: str) -> bool:
     return code in sovereign_codes()
 
 
+def display_name(code: str) -> str:
+    """A readable name for a code (``XKX`` -> ``Kosovo``), or the code itself."""
+    from .codes import state_name
+
+    return EXCEPTIONS.get(code) if code == "XKX" else state_name(code)
+
+
 def categorical(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Normalise a receiving-state column through its distinct values (the contract's hook).
 
