@@ -81,7 +81,7 @@ def summarize(draws: PosteriorDraws, pat: Patterns, interval: float, prior: Post
     post, pat_ext = _with_unseen(draws, pat)
     prior_ext = _with_unseen(prior, pat)[0] if prior is not None else None
     for sl in _block(draws, n_pat):
-        probs = outcome_probabilities(post, pat_ext.cells(post, sl))
+        probs = outcome_probabilities(*_block_cells(post, pat_ext, sl))
         p = probs["kept"]
         out["mean"][sl] = p.mean(axis=0)
         out["lower"][sl], out["upper"][sl] = np.quantile(p, tails, axis=0)
@@ -94,13 +94,25 @@ def summarize(draws: PosteriorDraws, pat: Patterns, interval: float, prior: Post
         if prior_ext is not None:
             with np.errstate(divide="ignore"):
                 lp_post = np.log(p)
-            lp_prior = log_p_kept(prior_ext, pat_ext.cells(prior_ext, sl))
+            lp_prior = log_p_kept(*_block_cells(prior_ext, pat_ext, sl))
             out["prior_mean"][sl] = np.exp(lp_prior).mean(axis=0)
             z_post, z_prior = _logit_from_log(lp_post), _logit_from_log(lp_prior)
             sd_prior = z_prior.std(axis=0)
             out["prior_dominated"][sl] = ((z_post.std(axis=0) >= PRIOR_SD_RATIO * sd_prior)
                                           & (np.abs(z_post.mean(axis=0) - z_prior.mean(axis=0)) <= PRIOR_SHIFT * sd_prior))
     return out
+
+
+def _block_cells(draws: PosteriorDraws, pat: Patterns, sl: slice) -> tuple[PosteriorDraws, Cells]:
+    """Draws holding only the states a block uses, and the block's cells (so that looking up the
+    block's state effects copies a few columns, not every state's)."""
+    from dataclasses import replace
+
+    used, idx = np.unique(pat.state_idx[sl], return_inverse=True)
+    d = replace(draws, state_effect=draws.state_effect[:, used],
+                state_high_profile_effect=draws.state_high_profile_effect[:, used],
+                states=tuple(draws.states[i] for i in used))
+    return d, cells_for(d, idx, pat.high_profile[sl], pat.x[sl], pat.assurance[sl], pat.monitoring[sl])
 
 
 def _with_unseen(draws: PosteriorDraws, pat: Patterns) -> tuple[PosteriorDraws, Patterns]:
