@@ -37,7 +37,7 @@ KEY_COLUMNS = ("receiving_state", "case_type", "year", "assurance_types", "monit
 CHUNK_ROWS = 262_144  # rows per chunk (CSV: about 8 MB of a typical case table)
 CACHE_LIMIT = 262_144  # distinct patterns remembered across chunks (beyond it, new patterns are scored per chunk)
 STDIO = "-"
-PARALLEL_MIN_PATTERNS = 1000  # below this many new patterns per thread, threads cost more than they save
+PARALLEL_MIN_PATTERNS = 64  # below this many new patterns per thread, threads cost more than they save
 
 
 class FormatError(AssuriskError, ValueError):
@@ -77,7 +77,11 @@ def _csv_header(stream) -> list[str]:
         names = next(csv.reader([line.decode("utf-8-sig")]))
     except (UnicodeDecodeError, StopIteration, csv.Error) as exc:
         raise FormatError(f"cannot read the CSV header: {exc}") from None
-    return [n.strip() for n in names]
+    names = [n.strip() for n in names]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError(f"the CSV header repeats column name(s) {repeated}; give each column its own name")
+    return names
 
 
 def _read_csv(stream, chunk_rows: int) -> Iterator:
