@@ -73,7 +73,14 @@ def summarize(draws: PosteriorDraws, pat: Patterns, interval: float, prior: Post
 
     The effects of unseen states are drawn once per call (not once per block), and the posterior's
     log P(honoured) for the prior-dominated flag is the log of the probabilities already computed.
+    Patterns that are the same to the model (same state, case type, covariate value, promise and
+    monitoring; e.g. two years with the same PTS score) are computed once.
     """
+    same = _model_patterns(pat)
+    if same is not None:
+        first, inverse = same
+        sub = summarize(draws, _take(pat, first), interval, prior)
+        return {k: v[inverse] for k, v in sub.items()}
     n_pat = len(pat.state_idx)
     out = {k: np.full(n_pat, np.nan) for k in ("mean", "lower", "upper", "unreported", "given_unreported", "prior_mean")}
     out["prior_dominated"] = np.zeros(n_pat, dtype=bool)
@@ -101,6 +108,22 @@ def summarize(draws: PosteriorDraws, pat: Patterns, interval: float, prior: Post
             out["prior_dominated"][sl] = ((z_post.std(axis=0) >= PRIOR_SD_RATIO * sd_prior)
                                           & (np.abs(z_post.mean(axis=0) - z_prior.mean(axis=0)) <= PRIOR_SHIFT * sd_prior))
     return out
+
+
+def _model_patterns(pat: Patterns):
+    """(first index, inverse) of the distinct model inputs among the patterns; None when all differ."""
+    if len(pat.state_idx) < 2:
+        return None
+    key = np.column_stack([pat.state_idx, pat.high_profile, pat.x, pat.monitoring, pat.assurance])
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    return None if len(first) == len(pat.state_idx) else (first, inverse.reshape(-1))
+
+
+def _take(pat: Patterns, i: np.ndarray) -> Patterns:
+    from dataclasses import replace
+
+    return replace(pat, state_idx=pat.state_idx[i], high_profile=pat.high_profile[i], x=pat.x[i],
+                   assurance=pat.assurance[i], monitoring=pat.monitoring[i], covariate_found=pat.covariate_found[i])
 
 
 def _block_cells(draws: PosteriorDraws, pat: Patterns, sl: slice) -> tuple[PosteriorDraws, Cells]:
