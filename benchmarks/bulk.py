@@ -12,9 +12,11 @@ Measures, in one run and on the same files:
    out.csv`` (a whole process). Also Parquet in and out, and the peak memory of the CLI at ``--rows``
    and at four times that (bounded memory: scoring is chunked).
 2. A CSV of ``--distinct-rows`` rows that are all different patterns (states, years, case types,
-   promises and monitoring all vary): wall and CPU time per pattern of the CLI, one thread and two.
+   promises and monitoring all vary): the CLI on the whole table (one thread), and on a
+   ``--baseline-sample`` of it with one and two threads.
 3. With ``--baseline REF`` (a git commit, e.g. the one before the bulk work), the same CLI commands
-   run from that commit's sources, for the before/after comparison.
+   run from that commit's sources, for the before/after comparison: the regular CSV in full, the
+   all-distinct sample in full (its cost is linear in patterns, so the whole table is extrapolated).
 
 Prints Markdown tables for docs/performance.md and writes benchmarks/out/bulk.json.
 """
@@ -64,6 +66,19 @@ def distinct_table(n: int, seed: int = 0) -> pd.DataFrame:
                        "assurance_types": promises[rng.integers(0, len(promises), n)],
                        "monitoring": np.array(["none", "consular", "independent"])[rng.integers(0, 3, n)]})
     return df.drop_duplicates(ignore_index=True)
+
+
+def model_patterns(table: pd.DataFrame) -> int:
+    """How many of the table's patterns the bundled model can tell apart."""
+    sys.path.insert(0, str(ROOT / "src"))
+    import assurisk
+    from assurisk import contract, scoring
+
+    fit = assurisk.default_fit()
+    _, rows = contract.parse(table, "score")
+    pat = scoring.find_patterns(rows, fit.draws, fit._covariate(), fit.x_center)
+    key = np.column_stack([pat.state_idx, pat.high_profile, pat.x, pat.monitoring, pat.assurance])
+    return len(np.unique(key, axis=0))
 
 
 def run(cmd: list[str], env=None) -> dict:
@@ -130,7 +145,10 @@ def baseline_env(ref: str, where: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--distinct-rows", type=int, default=20_000)
+    ap.add_argument("--distinct-rows", type=int, default=1_000_000)
+    ap.add_argument("--baseline-sample", type=int, default=10_000,
+                    help="rows of the all-distinct table timed before/after (the baseline is linear in patterns)")
+    ap.add_argument("--skip-full", action="store_true", help="do not score the whole all-distinct table")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--baseline", help="git ref whose CLI to time on the same files (e.g. the commit before the bulk work)")
     ap.add_argument("--skip-memory", action="store_true")
@@ -170,14 +188,22 @@ def main() -> None:
         dist = d / "distinct.csv"
         table = distinct_table(args.distinct_rows)
         table.to_csv(dist, index=False)
-        res["distinct"] = {"rows": len(table),
-                           "threads_1": run(cli(dist, "--output", d / "d1.csv", "--threads", 1), env),
-                           "threads_2": run(cli(dist, "--output", d / "d2.csv", "--threads", 2), env)}
+        sample = d / "sample.csv"
+        table.sample(min(args.baseline_sample, len(table)), random_state=0).to_csv(sample, index=False)
+        n_sample = min(args.baseline_sample, len(table))
+        res["distinct"] = {"rows": len(table), "model_patterns": model_patterns(table), "sample_rows": n_sample,
+                           "sample": {}, "full": {}}
+        for _ in range(args.reps):  # the same sample, old and new alternately (the machine's load varies)
+            for key, cmd, e in (("threads_1", cli(sample, "--output", d / "s1.csv", "--threads", 1), env),
+                                ("threads_2", cli(sample, "--output", d / "s2.csv", "--threads", 2), env)) + (
+                                (("baseline", cli(sample, "--output", d / "s0.csv"), base_env),) if base_env else ()):
+                res["distinct"]["sample"].setdefault(key, []).append(run(cmd, e))
         if base_env:
-            res["distinct"]["baseline"] = run(cli(dist, "--output", d / "d0.csv"), base_env)
-            a, b = pd.read_csv(d / "d1.csv"), pd.read_csv(d / "d0.csv")
+            a, b = pd.read_csv(d / "s1.csv"), pd.read_csv(d / "s0.csv")
             res["distinct"]["max_abs_difference_vs_baseline"] = float(
                 max((a[c] - b[c]).abs().max() for c in ("p_honored", "p_honored_lower", "p_honored_upper")))
+        if not args.skip_full:
+            res["distinct"]["full"]["threads_1"] = run(cli(dist, "--output", d / "d1.csv", "--threads", 1), env)
     out = ROOT / "benchmarks" / "out"
     out.mkdir(exist_ok=True)
     (out / "bulk.json").write_text(json.dumps(res, indent=2))
@@ -202,14 +228,22 @@ def main() -> None:
         for k, v in res["peak_rss_mb"].items():
             print(f"| peak memory of the CLI, {int(k):,}-row CSV (MB) | {v:.0f} | | |")
     dd = res["distinct"]
-    print(f"\n| {dd['rows']:,} all-distinct patterns | wall (s) | CPU (s) | wall ms / pattern | CPU ms / pattern |\n|---|---|---|---|---|")
+    print(f"\nAll-distinct table: {dd['rows']:,} distinct input patterns, {dd['model_patterns']:,} distinct to the model "
+          "(years with the same PTS score are one pattern)\n")
+    print(f"| {dd['sample_rows']:,}-row sample of it | median wall (s) | median CPU (s) | CPU ms / row |\n|---|---|---|---|")
     for key, label in (("baseline", f"at {args.baseline}"), ("threads_1", "now, --threads 1"), ("threads_2", "now, --threads 2")):
-        if key in dd:
-            x = dd[key]
-            print(f"| {label} | {x['wall']:.1f} | {x['cpu']:.1f} | {x['wall'] / dd['rows'] * 1e3:.2f} | {x['cpu'] / dd['rows'] * 1e3:.2f} |")
+        if key in dd["sample"]:
+            xs = dd["sample"][key]
+            w, c = med([x["wall"] for x in xs]), med([x["cpu"] for x in xs])
+            print(f"| {label} | {w:.1f} | {c:.1f} | {c / dd['sample_rows'] * 1e3:.2f} |")
+    if "baseline" in dd["sample"]:
+        b = med([x["cpu"] for x in dd["sample"]["baseline"]]) / dd["sample_rows"]
+        print(f"| at {args.baseline}, whole table, extrapolated (CPU linear in patterns) | | {b * dd['rows']:.0f} | |")
+    if "threads_1" in dd["full"]:
+        x = dd["full"]["threads_1"]
+        print(f"| now, --threads 1, whole table, measured | {x['wall']:.0f} | {x['cpu']:.0f} | {x['cpu'] / dd['rows'] * 1e3:.2f} |")
     if "max_abs_difference_vs_baseline" in dd:
         print(f"\nmax |difference| of p_honored and its interval vs the baseline: {dd['max_abs_difference_vs_baseline']:.1e}")
-
 
 if __name__ == "__main__":
     main()

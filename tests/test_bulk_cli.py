@@ -277,3 +277,22 @@ def test_every_exit_code_is_documented():
         found = set(re.findall(r"^\| `(\d+)` \|", text, flags=re.M))
         assert found == codes, (doc, found)
     assert cli.EXIT_UNCONVERGED == 4 and cli.EXIT_BAD_INPUT == 2
+
+
+def test_rescoring_json_lines_output_replaces_scores_and_provenance(tmp_path, bundled):
+    src = tmp_path / "in.csv"
+    CASES.to_csv(src, index=False)
+    first = tmp_path / "first.jsonl"
+    assert run_cli("score", "--input", src, "--output", first).returncode == 0
+    r = run_cli("score", "--input", first, "--output", "-", "--interval", "0.5")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["interval"] for row in rows] == [0.5] * 4
+    assert len(rows[0]) == len(set(rows[0]))
+    lib = lib_scores(bundled).p_honored
+    assert [row["p_honored"] for row in rows] == pytest.approx(lib.tolist(), rel=1e-14)
+
+
+def test_fit_id_is_the_same_in_memory_and_after_save_and_load(sim_fit, tmp_path):
+    path = sim_fit.save(tmp_path / "sim.nc")
+    assert schema.fit_id(assurisk.load_fit(path)) == schema.fit_id(sim_fit)

@@ -8,7 +8,8 @@ interval), and the score columns are broadcast back to the rows and written out.
 go through pyarrow (CSV, Parquet) or pandas (JSON Lines).
 
 Every input column is kept: CSV columns are read as text and written back unchanged; Parquet and
-JSON columns keep their types. A score column already present in the input is replaced.
+JSON columns keep their types. A score column already present in the input is replaced (and, in
+JSON Lines output, a key named like a provenance key), so earlier output can be scored again.
 
 Problems are reported as :func:`assurisk.Fit.score` reports them, with row numbers counted over the
 whole input (row N of a CSV file is on line N+1); for a value that occurs on many rows, the first row
@@ -299,10 +300,8 @@ class _Writer:
         self._w.write_table(table)
 
     def _write_jsonl(self, table):
-        clash = [k for k in self.prov if k in table.column_names]
-        if clash:
-            raise InputError(f"input column(s) {clash} clash with the provenance keys of JSON output; "
-                             "rename them or write CSV or Parquet")
+        # Input keys named like a provenance key (e.g. rescoring earlier output) are replaced, as score columns are.
+        table = table.drop_columns([k for k in self.prov if k in table.column_names])
         df = table.to_pandas(types_mapper={_pa().string(): pd.StringDtype()}.get)
         for k, v in self.prov.items():
             df[k] = v
