@@ -67,19 +67,89 @@ def _block(draws: PosteriorDraws, n_pat: int):
         yield slice(start, min(start + step, n_pat))
 
 
-def summarize(draws: PosteriorDraws, pat: Patterns, interval: float, prior: PosteriorDraws | None = None) -> dict:
+SUMMARY_KEYS = ("mean", "lower", "upper", "unreported", "given_unreported", "prior_mean", "prior_dominated")
+_ACTIVE_CACHES: list = []  # PatternCache objects in use (see pattern_cache); empty outside bulk scoring
+
+
+class PatternCache:
+    """:func:`summarize` results kept across calls for one fit's draws and one interval.
+
+    Bulk scoring reads a table chunk by chunk; with a cache active, a pattern the model cannot tell
+    apart from one of an earlier chunk (same state, case type, covariate value, promise and
+    monitoring) is not computed again. Results are exactly those :func:`summarize` computes. At most
+    ``limit`` patterns are kept (about 200 bytes each).
+    """
+
+    def __init__(self, draws: PosteriorDraws, prior: PosteriorDraws | None, interval: float, limit: int = 1 << 19):
+        self.draws, self.prior, self.interval, self.limit = draws, prior, float(interval), limit
+        self._results: dict[tuple, tuple] = {}
+        self.computed = 0  # patterns computed (not found in the cache)
+
+    def matches(self, draws, prior, interval) -> bool:
+        return draws is self.draws and prior is self.prior and float(interval) == self.interval
+
+    def _keys(self, pat: Patterns) -> list[tuple]:
+        names = np.asarray(list(self.draws.states) + list(pat.unseen_codes), dtype=object)
+        k = len(self.draws.states)
+        code = names[np.where(pat.state_idx >= 0, pat.state_idx, k + (-1 - pat.state_idx))]
+        items = map(tuple, pat.assurance.astype(np.int8).tolist())
+        return list(zip(code.tolist(), pat.high_profile.tolist(), pat.x.tolist(), pat.monitoring.tolist(), items))
+
+    def summarize(self, pat: Patterns) -> dict:
+        keys = self._keys(pat)
+        found = [self._results.get(key) for key in keys]
+        miss = np.array([f is None for f in found], dtype=bool)
+        if miss.any():
+            first: dict[tuple, int] = {}
+            for i in np.flatnonzero(miss):
+                first.setdefault(keys[i], int(i))
+            idx = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+            new = summarize(self.draws, _take(pat, idx), self.interval, self.prior, _cache=False)
+            self.computed += len(idx)
+            rows = dict(zip(first, zip(*(new[k].tolist() for k in SUMMARY_KEYS))))
+            for i in np.flatnonzero(miss):
+                found[i] = rows[keys[i]]
+            for key, row in rows.items():
+                if len(self._results) < self.limit:
+                    self._results[key] = row
+        cols = list(zip(*found)) if found else [()] * len(SUMMARY_KEYS)
+        return {k: np.array(c, dtype=bool if k == "prior_dominated" else float)
+                for k, c in zip(SUMMARY_KEYS, cols)}
+
+
+class pattern_cache:
+    """Context manager: while active, :func:`summarize` calls for ``cache``'s fit and interval use it."""
+
+    def __init__(self, cache: PatternCache):
+        self.cache = cache
+
+    def __enter__(self) -> PatternCache:
+        _ACTIVE_CACHES.append(self.cache)
+        return self.cache
+
+    def __exit__(self, *exc) -> None:
+        _ACTIVE_CACHES.remove(self.cache)
+
+
+def summarize(draws: PosteriorDraws, pat: Patterns, interval: float, prior: PosteriorDraws | None = None,
+              *, _cache: bool = True) -> dict:
     """Per pattern: posterior mean and central interval of P(honoured), the detection quantities, and
     (with ``prior``) the prior mean and the prior-dominated flag. Computed in blocks to bound memory.
 
     The effects of unseen states are drawn once per call (not once per block), and the posterior's
     log P(honoured) for the prior-dominated flag is the log of the probabilities already computed.
     Patterns that are the same to the model (same state, case type, covariate value, promise and
-    monitoring; e.g. two years with the same PTS score) are computed once.
+    monitoring; e.g. two years with the same PTS score) are computed once, and, while a
+    :class:`PatternCache` for these draws and this interval is active, once per cache.
     """
+    if _cache:
+        for cache in list(_ACTIVE_CACHES):
+            if cache.matches(draws, prior, interval):
+                return cache.summarize(pat)
     same = _model_patterns(pat)
     if same is not None:
         first, inverse = same
-        sub = summarize(draws, _take(pat, first), interval, prior)
+        sub = summarize(draws, _take(pat, first), interval, prior, _cache=False)
         return {k: v[inverse] for k, v in sub.items()}
     n_pat = len(pat.state_idx)
     out = {k: np.full(n_pat, np.nan) for k in ("mean", "lower", "upper", "unreported", "given_unreported", "prior_mean")}
