@@ -181,6 +181,7 @@ class ChunkScorer:
         from .schema import SCORE_COLUMNS
 
         scoring.check_interval(self.interval)
+        self.pattern_cache = scoring.PatternCache(self.fit.draws, self.fit.prior, self.interval)
         self._columns = list(SCORE_COLUMNS)
         self._keys: dict[tuple, int] = {}
         self._store = None  # pyarrow Table of score columns, one row per cached pattern
@@ -198,8 +199,11 @@ class ChunkScorer:
         return table
 
     def _score_part(self, part: pd.DataFrame, start: int):
+        from .scoring import pattern_cache
+
         try:
-            return self.fit.score(part.reset_index(drop=True), interval=self.interval)[self._columns], None
+            with pattern_cache(self.pattern_cache):  # model patterns of earlier chunks are not recomputed
+                return self.fit.score(part.reset_index(drop=True), interval=self.interval)[self._columns], None
         except InputError as exc:
             return None, [p if p.row is None else replace(p, row=p.row + start) for p in exc.problems]
 
