@@ -278,6 +278,14 @@ def _choice(allowed, what: str):
     return parse
 
 
+def _state_code(text: str) -> str:
+    """An argparse type for report and check: a state's name read as its code (unknown text is left
+    for the contract to report)."""
+    from .states import resolve
+
+    return resolve(text) or text
+
+
 def _fmt(text: str) -> str:
     return _choice(("csv", "jsonl", "parquet"), "format")(text)
 
@@ -340,7 +348,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--sbc", type=int, default=200, help="simulations for SBC (0 to skip; default 200)")
     c.add_argument("--coverage", type=int, default=100, help="simulations for interval coverage (0 to skip; default 100)")
     c.add_argument("--no-sensitivity", action="store_true", help="skip power-scaling and the robustness table")
-    c.add_argument("--state", default="CHN", help="question for the robustness table (default CHN)")
+    c.add_argument("--state", default="CHN", type=_state_code, help="question for the robustness table (default CHN)")
     c.add_argument("--case-type", default="ordinary", type=case_type, metavar="{ordinary,high_profile}")
     c.add_argument("--out", default="assurisk-check", help="folder for summary.json and figures")
     c.add_argument("--seed", type=int, default=0)
@@ -348,7 +356,7 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_check)
 
     rp = sub.add_parser("report", help="expert-witness report: one self-contained HTML file")
-    rp.add_argument("--state", required=True, help="ISO 3166-1 alpha-3 code (CHN) or name (China)")
+    rp.add_argument("--state", required=True, type=_state_code, help="ISO 3166-1 alpha-3 code (CHN) or name (China)")
     rp.add_argument("--case-type", required=True, type=case_type, metavar="{ordinary,high_profile}")
     rp.add_argument("--year", type=int)
     rp.add_argument("--assurance", help="what was promised (default: torture)")
