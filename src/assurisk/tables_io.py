@@ -245,13 +245,13 @@ class ChunkScorer:
             self.patterns_scored += len(new)
             base = 0 if store is None else store.num_rows
             if base + len(new) <= self.cache_limit:
-                store = fresh if store is None else pa.concat_tables([store, fresh])
+                store = fresh if store is None else pa.concat_tables([store, fresh], promote_options="permissive")
                 self._store = store
                 for j, i in enumerate(new):
                     self._keys[tuples[i]] = base + j
                 pos[new] = base + np.arange(len(new))
             else:  # cache full: use this chunk's results without remembering them
-                store = fresh if store is None else pa.concat_tables([store, fresh])
+                store = fresh if store is None else pa.concat_tables([store, fresh], promote_options="permissive")
                 pos[new] = base + np.arange(len(new))
         scores = store.take(pa.array(pos[code]))
         out = table.drop_columns([c for c in self._columns if c in table.column_names])
