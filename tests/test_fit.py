@@ -116,8 +116,8 @@ def test_summary_and_repr(sim_fit):
 
 def test_fit_warns_when_a_state_has_no_pts_score():
     rows = [{"receiving_state": s, "case_type": "ordinary", "year": 2010, "outcome": o}
-            for s, o in (("ATA", "honored"), ("CHN", "breached"), ("CHN", "honored"))]
+            for s, o in (("VAT", "honored"), ("CHN", "breached"), ("CHN", "honored"))]  # the Holy See: no PTS
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        with pytest.warns(UserWarning, match="no PTS score for ATA: "):
+        with pytest.warns(UserWarning, match="no PTS score for VAT: "):
             assurisk.fit(rows, detection=False, draws=20, tune=20, chains=1, seed=1)

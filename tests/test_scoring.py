@@ -173,7 +173,30 @@ def test_probability_draws_agree_with_scores(bundled):
 
 
 def test_state_without_pts_is_flagged_not_silently_imputed(bundled):
-    out = bundled.score([{"receiving_state": "ATA", "case_type": "ordinary"},
+    out = bundled.score([{"receiving_state": "VAT", "case_type": "ordinary"},  # the Holy See: no PTS score
                          {"receiving_state": "CHN", "case_type": "ordinary"}])
     assert out.covariate_imputed.tolist() == [True, False]
     assert np.isfinite(out.p_honored).all()
+
+
+def test_year_beyond_the_covariate_is_flagged_not_silently_clamped(bundled):
+    from assurisk.covariates import bundled_pts
+
+    first, last = bundled_pts().years["CHN"][[0, -1]]
+    years = [first - 10, first, (first + last) // 2, last, last + 5, None]
+    out = bundled.score([{"receiving_state": "CHN", "case_type": "ordinary", "year": y} for y in years])
+    assert out.covariate_year_outside.tolist() == [True, False, False, False, True, False]
+    # Outside the range the nearest scored year is used, and the flag says so.
+    assert out.p_honored[0] == out.p_honored[1] and out.p_honored[4] == out.p_honored[3]
+
+
+def test_year_flag_is_missing_for_a_model_without_the_covariate(bundled):
+    import copy
+
+    from assurisk.fit import Fit
+
+    meta = copy.deepcopy(bundled.meta)
+    meta["spec"]["covariates"] = None
+    nocov = Fit(bundled.draws, meta, prior=bundled.prior)
+    out = nocov.score({"receiving_state": "CHN", "case_type": "ordinary", "year": 1900})
+    assert out.covariate_year_outside.isna().all()

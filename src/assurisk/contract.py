@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .codes import iso3166_alpha3
+from . import states
 from .errors import InputError, Problem
 
 CASE_TYPES = ("ordinary", "high_profile")
@@ -437,9 +437,8 @@ def find_problems(table, purpose: Purpose = "fit", *, require_year: bool = False
         return [Problem(None, c, None, f"missing required column {c!r} (columns present: {have or 'none'})")
                 for c in missing], None
 
-    state_code, state_levels, bad_state = _categorical(df["receiving_state"], iso3166_alpha3(), upper=True)
-    _report(problems, bad_state, "receiving_state", df["receiving_state"].to_numpy(dtype=object),
-            "an ISO 3166-1 alpha-3 state code such as 'CHN'")
+    state_code, state_levels, bad_state = states.categorical(df["receiving_state"])  # codes, names, sovereign only
+    _report(problems, bad_state, "receiving_state", df["receiving_state"].to_numpy(dtype=object), states.EXPECTED)
 
     type_code, type_levels, bad_type = _categorical(df["case_type"], CASE_TYPES)
     _report(problems, bad_type, "case_type", df["case_type"].to_numpy(dtype=object), "'ordinary' or 'high_profile'")

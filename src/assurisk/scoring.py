@@ -17,7 +17,7 @@ from . import contract
 from .draws import Cells, PosteriorDraws, cells_for, log_p_kept, outcome_probabilities
 from .errors import FitFileError, InputError, Problem
 
-BLOCK_ELEMENTS = 4_000_000  # draws x patterns evaluated at once (~32 MB of float64)
+BLOCK_ELEMENTS = 500_000  # draws x patterns x items evaluated at once (~4 MB of float64: stays in cache; 4_000_000 was 2x slower)
 
 
 # prior_dominated (documented in docs/model.md): a cell rests on the prior when the record holds fewer
@@ -29,7 +29,8 @@ SCORE_COLUMNS = ("p_honored", "p_honored_lower", "p_honored_upper", "p_breach", 
                  "p_breach_given_unreported", "p_honored_prior", "prior_contraction", "n_direct", "n_direct_state",
                  "prior_dominated",
                  "state_seen", "n_state_cases",
-                 "n_state_type_cases", "covariate_imputed", "covariate_year_outside", "converged")
+                 "n_state_type_cases", "covariate_imputed", "covariate_year_outside", "receiving_state_code",
+                 "converged")
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,89 @@ def _block(draws: PosteriorDraws, n_pat: int):
         yield slice(start, min(start + step, n_pat))
 
 
-def summarize(draws: PosteriorDraws, pat: Patterns, interval: float, prior: PosteriorDraws | None = None) -> dict:
+SUMMARY_KEYS = ("mean", "lower", "upper", "unreported", "given_unreported", "prior_mean", "contraction")
+_ACTIVE_CACHES: list = []  # PatternCache objects in use (see pattern_cache); empty outside bulk scoring
+
+
+class PatternCache:
+    """:func:`summarize` results kept across calls for one fit's draws and one interval.
+
+    Bulk scoring reads a table chunk by chunk; with a cache active, a pattern the model cannot tell
+    apart from one of an earlier chunk (same state, case type, covariate value, promise and
+    monitoring) is not computed again. Results are exactly those :func:`summarize` computes. At most
+    ``limit`` patterns are kept (about 200 bytes each).
+    """
+
+    def __init__(self, draws: PosteriorDraws, prior: PosteriorDraws | None, interval: float, limit: int = 1 << 19):
+        self.draws, self.prior, self.interval, self.limit = draws, prior, float(interval), limit
+        self._results: dict[tuple, tuple] = {}
+        self.computed = 0  # patterns computed (not found in the cache)
+
+    def matches(self, draws, prior, interval) -> bool:
+        return draws is self.draws and prior is self.prior and float(interval) == self.interval
+
+    def _keys(self, pat: Patterns) -> list[tuple]:
+        names = np.asarray(list(self.draws.states) + list(pat.unseen_codes), dtype=object)
+        k = len(self.draws.states)
+        code = names[np.where(pat.state_idx >= 0, pat.state_idx, k + (-1 - pat.state_idx))]
+        items = map(tuple, pat.assurance.astype(np.int8).tolist())
+        return list(zip(code.tolist(), pat.high_profile.tolist(), pat.x.tolist(), pat.monitoring.tolist(), items,
+                        _noise_keys(pat).tolist(), _times(pat).tolist()))
+
+    def summarize(self, pat: Patterns) -> dict:
+        keys = self._keys(pat)
+        found = [self._results.get(key) for key in keys]
+        miss = np.array([f is None for f in found], dtype=bool)
+        if miss.any():
+            first: dict[tuple, int] = {}
+            for i in np.flatnonzero(miss):
+                first.setdefault(keys[i], int(i))
+            idx = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+            new = summarize(self.draws, _take(pat, idx), self.interval, self.prior, _cache=False)
+            self.computed += len(idx)
+            rows = dict(zip(first, zip(*(new[k].tolist() for k in SUMMARY_KEYS))))
+            for i in np.flatnonzero(miss):
+                found[i] = rows[keys[i]]
+            for key, row in rows.items():
+                if len(self._results) < self.limit:
+                    self._results[key] = row
+        cols = list(zip(*found)) if found else [()] * len(SUMMARY_KEYS)
+        return {k: np.array(c, dtype=float) for k, c in zip(SUMMARY_KEYS, cols)}
+
+
+class pattern_cache:
+    """Context manager: while active, :func:`summarize` calls for ``cache``'s fit and interval use it."""
+
+    def __init__(self, cache: PatternCache):
+        self.cache = cache
+
+    def __enter__(self) -> PatternCache:
+        _ACTIVE_CACHES.append(self.cache)
+        return self.cache
+
+    def __exit__(self, *exc) -> None:
+        _ACTIVE_CACHES.remove(self.cache)
+
+
+def summarize(draws: PosteriorDraws, pat: Patterns, interval: float, prior: PosteriorDraws | None = None,
+              *, _cache: bool = True) -> dict:
     """Per pattern: posterior mean and central interval of P(honoured), the detection quantities, and
     (with ``prior``) the prior mean and the prior-to-posterior contraction of the log-odds. Computed
-    in blocks to bound memory."""
+    in blocks to bound memory.
+
+    Patterns that are the same to the model (same state, case type, covariate value and error, time,
+    promise and monitoring; e.g. two years with the same PTS score) are computed once, and, while a
+    :class:`PatternCache` for these draws and this interval is active, once per cache.
+    """
+    if _cache:
+        for cache in list(_ACTIVE_CACHES):
+            if cache.matches(draws, prior, interval):
+                return cache.summarize(pat)
+    same = _model_patterns(pat)
+    if same is not None:
+        first, inverse = same
+        sub = summarize(draws, _take(pat, first), interval, prior, _cache=False)
+        return {k: v[inverse] for k, v in sub.items()}
     n_pat = len(pat.state_idx)
     out = {k: np.full(n_pat, np.nan) for k in ("mean", "lower", "upper", "unreported", "given_unreported", "prior_mean",
                                                 "contraction")}
@@ -153,6 +233,40 @@ def check_finite(s: dict, pat: Patterns, *, detection: bool, prior: bool) -> Non
             row = int(np.flatnonzero(np.isin(pat.row_pattern, np.flatnonzero(bad)))[0])
             raise FitFileError(f"the fit gives a score that is not a probability (row {row + 1}: {a[bad][0]!r}): its "
                                "posterior draws are damaged or not from an assurisk model; refit or use another fit")
+
+
+def _noise_keys(pat: Patterns) -> np.ndarray:
+    """Per pattern, what seeds its covariate's measurement error: its "STATE:year" key when the
+    covariate is uncertain, else "" (so exact patterns with equal values are the same to the model)."""
+    n = len(pat.state_idx)
+    if pat.x_sd is None or pat.keys is None:
+        return np.full(n, "", dtype=object)
+    return np.where(pat.x_sd > 0, pat.keys, "").astype(object)
+
+
+def _times(pat: Patterns) -> np.ndarray:
+    return np.zeros(len(pat.state_idx)) if pat.t is None else pat.t
+
+
+def _model_patterns(pat: Patterns):
+    """(first index, inverse) of the distinct model inputs among the patterns; None when all differ."""
+    if len(pat.state_idx) < 2:
+        return None
+    sd = np.zeros(len(pat.state_idx)) if pat.x_sd is None else pat.x_sd
+    _, noise = np.unique(_noise_keys(pat).astype(str), return_inverse=True)
+    key = np.column_stack([pat.state_idx, pat.high_profile, pat.x, sd, _times(pat), noise.reshape(-1),
+                           pat.monitoring, pat.assurance])
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    return None if len(first) == len(pat.state_idx) else (first, inverse.reshape(-1))
+
+
+def _take(pat: Patterns, i: np.ndarray) -> Patterns:
+    from dataclasses import replace
+
+    opt = {k: (None if getattr(pat, k) is None else getattr(pat, k)[i]) for k in ("x_sd", "t", "keys", "year_outside")}
+    return replace(pat, state_idx=pat.state_idx[i], high_profile=pat.high_profile[i], x=pat.x[i],
+                   assurance=pat.assurance[i], monitoring=pat.monitoring[i], covariate_found=pat.covariate_found[i],
+                   row_pattern=np.arange(len(i)), **opt)
 
 
 def _logit_from_log(log_p: np.ndarray) -> np.ndarray:
@@ -271,6 +385,10 @@ def score_rows(df: pd.DataFrame, rows: contract.CaseRows, draws: PosteriorDraws,
     out["n_state_cases"] = np.where(seen, counts[idx], 0)[r]
     out["n_state_type_cases"] = np.where(seen, type_counts[idx, pat.high_profile.astype(np.int64)], 0)[r]
     out["covariate_imputed"] = ~pat.covariate_found[r]
-    out["covariate_year_outside"] = pat.year_outside[r]
+    outside = pd.array(pat.year_outside[r], dtype="boolean")
+    if covariate is None:  # a model without the covariate has no scored years to be outside of
+        outside[:] = pd.NA
+    out["covariate_year_outside"] = outside
+    out["receiving_state_code"] = rows.state
     out["converged"] = bool(converged)
     return out

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .codes import iso3166_alpha3
+from .states import sovereign_codes
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def simulate_cases(n_states: int = 12, transfers_per_state: int = 30, *, share_h
     labels; there is no covariate, so fit these with ``covariates=None``.
     """
     rng = np.random.default_rng(seed)
-    states = sorted(iso3166_alpha3())[:n_states]
+    states = sorted(sovereign_codes())[:n_states]  # receiving states must be sovereign (states.py)
     a = params.sigma_state * rng.standard_normal(n_states)
     b = params.sigma_state_high_profile * rng.standard_normal(n_states)
     state = np.repeat(states, transfers_per_state)
