@@ -303,7 +303,9 @@ def test_rescoring_json_lines_output_replaces_scores_and_provenance(tmp_path, bu
     CASES.to_csv(src, index=False)
     first = tmp_path / "first.jsonl"
     assert run_cli("score", "--input", src, "--output", first).returncode == 0
-    r = run_cli("score", "--input", first, "--output", "-", "--interval", "0.5")
+    refused = run_cli("score", "--input", first, "--output", "-", "--interval", "0.5")
+    assert refused.returncode == 2 and "--replace-scores" in refused.stderr and refused.stdout == ""
+    r = run_cli("score", "--input", first, "--output", "-", "--interval", "0.5", "--replace-scores")
     assert r.returncode == 0, r.stderr
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert [row["interval"] for row in rows] == [0.5] * 4

@@ -121,9 +121,10 @@ def _score_batch(args, fit) -> int:
             raise UsageError(f"{flag} must be at least 1, got {v}")
     record = tables_io.score_file(args.input, args.output, fit, in_fmt=args.input_format, out_fmt=out_fmt,
                                   interval=args.interval, defaults=defaults, chunk_rows=args.chunk_rows,
-                                  meta=args.meta, threads=args.threads, escape_formulas=args.escape_formulas)
+                                  meta=args.meta, threads=args.threads, escape_formulas=args.escape_formulas,
+                                  replace_scores=args.replace_scores)
     where = "standard output" if args.output == "-" else args.output
-    meta = args.meta or (f"{args.output}.meta.json" if record["format"] == "csv" and args.output != "-" else None)
+    meta = args.meta or record.get("sidecar")
     say(f"scored {record['rows']} rows ({record['patterns_scored']} distinct patterns) -> {where}"
         + (f"; provenance -> {meta}" if meta else ""))
     return 0
@@ -350,11 +351,6 @@ def _choice(allowed, what: str):
     return parse
 
 
-def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="assurisk", description="How likely is a state to honour a diplomatic assurance?")
-    sub = p.add_subparsers(dest="command", required=True)
-
-
 def _state_code(text: str) -> str:
     """An argparse type for report and check: a state's name read as its code (unknown text is left
     for the contract to report)."""
@@ -368,7 +364,7 @@ def _fmt(text: str) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="assurisk", description="How likely is a state to honour a diplomatic assurance?",
+    p = _Parser(prog="assurisk", description="How likely is a state to honour a diplomatic assurance?",
                                 epilog="exit status: 0 ok, 1 validate-data found problems, 2 bad input or usage, "
                                        "3 internal error, 4 fit did not converge, 130 interrupted")
     p.add_argument("--version", action="version", version=f"assurisk {__version__}")
@@ -405,6 +401,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--escape-formulas", action="store_true",
                    help="batch mode, for files opened in a spreadsheet: prefix text cells that a spreadsheet "
                         "would run as a formula (starting with = + - @) with a single quote")
+    s.add_argument("--replace-scores", action="store_true",
+                   help="batch mode, to rescore earlier output: drop the input's score columns (otherwise a "
+                        "column named like a score column is refused, never overwritten)")
     s.set_defaults(func=cmd_score)
 
     f = sub.add_parser("fit", help="fit the model to a case table and save it")

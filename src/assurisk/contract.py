@@ -143,6 +143,7 @@ class _QuoteCounter(io.RawIOBase):
 
         self.raw = raw
         self.quotes = 0
+        self.eof = False  # the underlying stream has been read to its end
         self.sha256 = hashlib.sha256()
 
     def readable(self) -> bool:
@@ -150,6 +151,8 @@ class _QuoteCounter(io.RawIOBase):
 
     def readinto(self, buf) -> int:
         n = self.raw.readinto(buf)
+        if not n:
+            self.eof = True
         if n:
             chunk = memoryview(buf)[:n].tobytes()
             self.quotes += chunk.count(b'"')
@@ -227,29 +230,29 @@ def read_csv_table(source, *, name: str | None = None) -> pd.DataFrame:
             raw.close()
 
     if n_bad[0]:
-        width = bad_rows[0].expected_columns
-        problems = [Problem(None if r.number is None else r.number - 2, None, r.text,
-                            f"{width} fields, as many as the header has (this record has {r.actual_columns}: a "
-                            "value was added or lost, which would shift every value after it)") for r in bad_rows]
-        if n_bad[0] > len(bad_rows):
-            problems.append(Problem(None, None, None, f"{n_bad[0] - len(bad_rows)} more records have the wrong number "
-                                                      "of fields"))
-        raise InputError(problems)
+        raise InputError(bad_record_problems(bad_rows, n_bad[0]))
     if counter.quotes % 2:
-        raise InputError(f"cannot read case table {label!r} as CSV: it holds an odd number of double quotes, so a "
-                         "quoted field is left open (it would swallow the lines after it) or a bare quote stands "
-                         'inside an unquoted field (quote the field and double the quote: "5\'11""")')
+        raise InputError(f"cannot read case table {label!r} as CSV: {ODD_QUOTES}")
     if table.num_columns > MAX_COLUMNS or any(t != pa.string() for t in table.schema.types):
         raise InputError(f"cannot read case table {label!r}: more than {MAX_COLUMNS} columns")
     header = [table.column(i)[0].as_py() for i in range(table.num_columns)]
+    check_header(header)
+    df = table.slice(1).to_pandas(types_mapper=_string_dtype)
+    df.columns = header
+    df.attrs[SHA256_ATTR] = counter.sha256.hexdigest()
+    return df
+
+
+def check_header(header: list) -> None:
+    """Refuse a CSV header with a blank or repeated column name (pandas would rename them in silence)."""
     problems = []
     for i, h in enumerate(header):
-        if h is None or not h.strip():
+        if h is None or not str(h).strip():
             problems.append(Problem(None, None, None, f"the header's column {i + 1} has no name (got {h or ''!r}); "
                                                       "every column needs one"))
     seen: dict[str, list[int]] = {}
     for i, h in enumerate(header):
-        if h is not None and h.strip():
+        if h is not None and str(h).strip():
             seen.setdefault(h, []).append(i + 1)
     for h, where in seen.items():
         if len(where) > 1:
@@ -257,10 +260,22 @@ def read_csv_table(source, *, name: str | None = None) -> pd.DataFrame:
                                                    + ", ".join(map(str, where)) + ")"))
     if problems:
         raise InputError(problems)
-    df = table.slice(1).to_pandas(types_mapper=_string_dtype)
-    df.columns = header
-    df.attrs[SHA256_ATTR] = counter.sha256.hexdigest()
-    return df
+
+
+def bad_record_problems(bad_rows: list, n_bad: int) -> list[Problem]:
+    """Problems for CSV records with the wrong number of fields (pyarrow's invalid rows)."""
+    width = bad_rows[0].expected_columns
+    problems = [Problem(None if r.number is None else r.number - 2, None, r.text,
+                        f"{width} fields, as many as the header has (this record has {r.actual_columns}: a "
+                        "value was added or lost, which would shift every value after it)") for r in bad_rows]
+    if n_bad > len(bad_rows):
+        problems.append(Problem(None, None, None, f"{n_bad - len(bad_rows)} more records have the wrong number of fields"))
+    return problems
+
+
+ODD_QUOTES = ("it holds an odd number of double quotes, so a quoted field is left open (it would swallow the "
+              "lines after it) or a bare quote stands inside an unquoted field (quote the field and double the "
+              'quote: "5\'11""")')
 
 
 @cache

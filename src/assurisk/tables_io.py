@@ -35,6 +35,7 @@ FORMATS = ("csv", "jsonl", "parquet")
 SUFFIXES = {".csv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
             ".parquet": "parquet", ".pq": "parquet"}
 KEY_COLUMNS = ("receiving_state", "case_type", "year", "assurance_types", "monitoring")
+CHECKED_COLUMNS = ("n_transfers", "n_breaches", "n_honored_verified")  # not used by scoring, but checked if present
 CHUNK_ROWS = 262_144  # rows per chunk (CSV: about 8 MB of a typical case table)
 CACHE_LIMIT = 262_144  # distinct patterns remembered across chunks (beyond it, new patterns are scored per chunk)
 STDIO = "-"
@@ -85,25 +86,62 @@ def _csv_header(stream) -> list[str]:
     return names
 
 
-def _read_csv(stream, chunk_rows: int) -> Iterator:
+def _read_csv(stream, chunk_rows: int, label: str = "the input") -> Iterator:
+    """CSV read as strictly as :func:`assurisk.contract.read_csv_table`, but chunk by chunk: every cell
+    as text, records with a field added or lost refused with their row, a blank or repeated header name
+    refused, an odd number of double quotes refused, text that is not UTF-8 refused with row and column."""
+    import sys as _sys
+
     import pyarrow.csv as pacsv
 
+    from .contract import (CSV_BLOCK_BYTES, MAX_COLUMNS, MAX_LISTED, ODD_QUOTES, _csv_error, _csv_types,
+                           _QuoteCounter, bad_record_problems, check_header)
+
     pa = _pa()
-    names = _csv_header(stream)
-    block = max(1 << 16, chunk_rows * 32)
+    bad_rows: list = []
+    n_bad = [0]
+
+    def on_bad(row):
+        n_bad[0] += 1
+        if len(bad_rows) < MAX_LISTED:
+            bad_rows.append(row)
+        return "skip"
+
+    counter = _QuoteCounter(stream)
+    hook = _sys.unraisablehook  # pyarrow reports a record it cannot decode for on_bad as "Exception ignored"
+    _sys.unraisablehook = lambda unraisable: None
+    header = None
     try:
         reader = pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(column_names=names, block_size=block),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=True, null_values=[""],
-                                                 quoted_strings_can_be_null=True),
+            io.BufferedReader(counter, 1 << 20),
+            read_options=pacsv.ReadOptions(use_threads=False, autogenerate_column_names=True,
+                                           block_size=max(1 << 16, min(chunk_rows * 32, CSV_BLOCK_BYTES))),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad),
+            convert_options=pacsv.ConvertOptions(column_types=_csv_types()[0], strings_can_be_null=True,
+                                                 null_values=[""], quoted_strings_can_be_null=True),
         )
+        if reader.schema is not None and len(reader.schema) > MAX_COLUMNS:
+            raise InputError(f"cannot read case table {label!r}: more than {MAX_COLUMNS} columns")
         for batch in reader:
-            yield pa.Table.from_batches([batch])
+            table = pa.Table.from_batches([batch])
+            if header is None:
+                header = [table.column(i)[0].as_py() for i in range(table.num_columns)]
+                check_header(header)
+                table = table.slice(1)
+            if n_bad[0]:
+                raise InputError(bad_record_problems(bad_rows, n_bad[0]))
+            if counter.eof and counter.quotes % 2:  # the whole input is read: a quoted field was left open
+                raise InputError(f"cannot read case table {label!r} as CSV: {ODD_QUOTES}")
+            if table.num_rows:
+                yield table.rename_columns(header)
     except pa.ArrowInvalid as exc:
-        raise FormatError(f"cannot read the input as CSV: {exc}") from None
+        raise InputError(_csv_error(label, str(exc))) from None
+    finally:
+        _sys.unraisablehook = hook
+    if n_bad[0]:
+        raise InputError(bad_record_problems(bad_rows, n_bad[0]))
+    if counter.quotes % 2:
+        raise InputError(f"cannot read case table {label!r} as CSV: {ODD_QUOTES}")
 
 
 def _read_jsonl(stream, chunk_rows: int) -> Iterator:
@@ -136,7 +174,8 @@ READERS = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}
 def read_chunks(source, fmt: str, chunk_rows: int = CHUNK_ROWS) -> Iterator:
     """pyarrow Tables of at most about ``chunk_rows`` rows from a path, ``-`` (stdin) or a binary stream."""
     if source == STDIO:
-        yield from READERS[fmt](sys.stdin.buffer, chunk_rows)
+        yield from (READERS[fmt](sys.stdin.buffer, chunk_rows, "standard input") if fmt == "csv"
+                    else READERS[fmt](sys.stdin.buffer, chunk_rows))
         return
     if hasattr(source, "read"):
         yield from READERS[fmt](source, chunk_rows)
@@ -144,8 +183,8 @@ def read_chunks(source, fmt: str, chunk_rows: int = CHUNK_ROWS) -> Iterator:
     path = Path(source)
     if not path.is_file():
         raise InputError(f"cannot read case table {str(path)!r}: no such file")
-    with open(path, "rb") as f:
-        yield from READERS[fmt](f, chunk_rows)
+    with open(path, "rb", buffering=0) as f:
+        yield from (READERS[fmt](f, chunk_rows, str(path)) if fmt == "csv" else READERS[fmt](f, chunk_rows))
 
 
 # --- scoring ---------------------------------------------------------------------------------------
@@ -175,6 +214,7 @@ class ChunkScorer:
     defaults: dict | None = None
     cache_limit: int = CACHE_LIMIT
     threads: int = 1  # new patterns are split over this many threads when there are many of them
+    replace_scores: bool = False  # rescoring earlier output: drop its score columns instead of refusing
 
     def __post_init__(self):
         from . import scoring
@@ -231,7 +271,17 @@ class ChunkScorer:
         pa = _pa()
         self.rows += table.num_rows
         table = self._apply_defaults(table)
-        keys = [c for c in KEY_COLUMNS if c in table.column_names]
+        if self.replace_scores:
+            table = table.drop_columns([c for c in self._columns if c in table.column_names])
+        if self.rows == table.num_rows:  # the first chunk: a column named like a score column is refused
+            from .errors import Problem
+
+            clash = [c for c in self._columns if c in table.column_names]
+            if clash:
+                raise InputError([Problem(None, c, None, "the table already has this score column, and scoring "
+                                                         "would overwrite it; rename or drop it, or pass --replace-scores "
+                                                         "to rescore earlier output") for c in clash])
+        keys = [c for c in KEY_COLUMNS + CHECKED_COLUMNS if c in table.column_names]
         code, n_groups = _group_codes(table, keys)
         _, first = np.unique(code, return_index=True)
         distinct = table.select(keys).take(pa.array(first))
@@ -324,11 +374,11 @@ class _Writer:
 
 def score_stream(source, sink, fit, *, in_fmt: str, out_fmt: str, interval: float = 0.9, defaults=None,
                  chunk_rows: int = CHUNK_ROWS, provenance: dict | None = None, threads: int = 1,
-                 escape_formulas: bool = False) -> ChunkScorer:
+                 escape_formulas: bool = False, replace_scores: bool = False) -> ChunkScorer:
     """Read ``source`` (path, ``-`` or binary stream) chunk by chunk, score, write to the binary ``sink``."""
     from .schema import provenance as make_provenance
 
-    scorer = ChunkScorer(fit, interval, defaults, threads=threads)
+    scorer = ChunkScorer(fit, interval, defaults, threads=threads, replace_scores=replace_scores)
     writer = _Writer(sink, out_fmt, provenance or make_provenance(fit, interval), escape_formulas)
     offset = 0
     for chunk in read_chunks(source, in_fmt, chunk_rows):
@@ -342,9 +392,20 @@ def score_stream(source, sink, fit, *, in_fmt: str, out_fmt: str, interval: floa
     return scorer
 
 
+def _is_regular_destination(dest) -> bool:
+    import os
+    import stat as _stat
+
+    try:
+        mode = os.stat(dest).st_mode
+    except OSError:
+        return True  # a new file
+    return _stat.S_ISREG(mode)
+
+
 def score_file(source, dest, fit, *, in_fmt: str | None = None, out_fmt: str | None = None, interval: float = 0.9,
                defaults=None, chunk_rows: int = CHUNK_ROWS, meta: str | Path | None = None, threads: int = 1,
-               escape_formulas: bool = False) -> dict:
+               escape_formulas: bool = False, replace_scores: bool = False) -> dict:
     """Score a table file (or ``-``) into ``dest`` (or ``-``), atomically for files; returns the sidecar record.
 
     CSV output gets a sidecar ``<dest>.meta.json`` (or ``meta``) with the provenance; JSON Lines
@@ -362,7 +423,7 @@ def score_file(source, dest, fit, *, in_fmt: str | None = None, out_fmt: str | N
     def run(sink):
         holder["scorer"] = score_stream(source, sink, fit, in_fmt=in_fmt, out_fmt=out_fmt, interval=interval,
                                         defaults=defaults, chunk_rows=chunk_rows, provenance=prov, threads=threads,
-                                        escape_formulas=escape_formulas)
+                                        escape_formulas=escape_formulas, replace_scores=replace_scores)
 
     if dest == STDIO:
         out = sys.stdout.buffer
@@ -377,8 +438,9 @@ def score_file(source, dest, fit, *, in_fmt: str | None = None, out_fmt: str | N
     scorer = holder["scorer"]
     record = sidecar(fit, interval, rows=scorer.rows, source=str(source), fmt=out_fmt)
     record["patterns_scored"] = scorer.patterns_scored
-    if meta is None and out_fmt == "csv" and dest != STDIO:
-        meta = f"{dest}.meta.json"
+    if meta is None and out_fmt == "csv" and dest != STDIO and _is_regular_destination(dest):
+        meta = f"{dest}.meta.json"  # a pipe or device gets no sidecar beside it (like stdout: ask with --meta)
     if meta is not None:
         write_text(meta, json.dumps(record, indent=2) + "\n")
+        record = dict(record, sidecar=str(meta))
     return record
