@@ -117,7 +117,11 @@ def _recode(cases: pd.DataFrame, mask, outcome: str) -> pd.DataFrame:
 def data_alternatives(cases: pd.DataFrame, states) -> dict[str, pd.DataFrame]:
     """Alternative case tables; ``states`` are the states whose rows are left out in turn."""
     out = {}
-    col = lambda name: cases[name].astype(str).str.strip() if name in cases else pd.Series("", index=cases.index)  # noqa: E731
+    def col(name):  # missing cells read as "" (pandas 3 keeps NA through astype(str))
+        if name not in cases:
+            return pd.Series("", index=cases.index)
+        return cases[name].astype(object).where(cases[name].notna(), "").astype(str).str.strip()
+
     partly = col("outcome_detail") == "partly_breached"
     if partly.any():
         out["coding: partly_breached read as honoured"] = _recode(cases, partly, "honored")
@@ -136,7 +140,7 @@ def data_alternatives(cases: pd.DataFrame, states) -> dict[str, pd.DataFrame]:
     if "evidence_strength" in cases:
         out["data: weak-evidence rows left out"] = cases[col("evidence_strength") != "weak"]
     if "judgement_call" in cases:
-        out["data: rows flagged as judgement calls left out"] = cases[col("judgement_call").isin(["", "nan", "None"])]
+        out["data: rows flagged as judgement calls left out"] = cases[col("judgement_call") == ""]
     code = cases["receiving_state"].astype(str).str.strip().str.upper()
     for s in states:
         out[f"without {s}'s own rows"] = cases[code != s]
@@ -159,6 +163,8 @@ def robustness(fit, spec: replay.ModelSpec, cases: pd.DataFrame, question: dict,
     rows = [summarise("as fitted", fit.draws)]
     names, jobs = [], []
     for name, table in data_alternatives(cases, spec.design.states).items():
+        if len(table) == 0:
+            continue
         d = replay.design_for(spec, table, detection=spec.detection)
         if d is None:
             continue
