@@ -123,6 +123,11 @@ def test_cli_check_writes_summary_and_figures(tmp_path):
     assert {"predictive", "sbc", "coverage"} <= set(summary)
     assert (out / "reliability.png").stat().st_size > 5000 and (out / "sbc_ecdf.png").stat().st_size > 5000
     assert "PSIS-LOO" in r.stdout and "SBC" in r.stdout
+    # The short refits' convergence record is in the summary and on the terminal.
+    for part in ("sbc", "coverage"):
+        assert {"divergent_fits", "unconverged_fits", "r_hat_max_median"} <= set(summary[part])
+        assert 0 <= summary[part]["unconverged_fits"] <= summary[part]["n_sims"]
+    assert r.stdout.count("miss the fit-level thresholds") == 2
 
 
 def test_cli_check_bad_question():

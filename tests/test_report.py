@@ -696,7 +696,21 @@ def test_check_results_are_included_when_given(bundled, tmp_path):
     html = build_report(bundled, **Q, check=tmp_path, quick=True)
     text = section_text(html, "validation")
     assert "Simulation-based calibration, 3 simulated data sets" in text and "88.0% of the time" in text
+    assert "does not record whether its refits converged" in text  # an old summary: said, not hidden
     check_numbers(html)
+
+
+def test_check_refits_convergence_is_shown_beside_calibration(bundled, tmp_path):
+    summary = {"sbc": {"n_sims": 4, "passed": True, "params": {"intercept": {"chi2_p": 0.5}},
+                       "divergent_fits": 1, "unconverged_fits": 3},
+               "coverage": {"n_sims": 5, "levels": {"0.9": {"coverage": 0.88}}, "divergent_fits": 0, "unconverged_fits": 2}}
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    text = section_text(build_report(bundled, **Q, check=tmp_path, quick=True), "validation")
+    assert "1 had divergent transitions, and 3 of 4 miss the convergence thresholds" in text
+    assert "0 had divergent transitions, and 2 of 5 miss the convergence thresholds" in text
+    (tmp_path / "summary.json").write_text(json.dumps(dict(summary, coverage=dict(summary["coverage"], unconverged_fits=-1))))
+    with pytest.raises(InputError, match="unconverged_fits"):
+        build_report(bundled, **Q, check=tmp_path, quick=True)
 
 
 def test_report_without_the_fits_own_case_table(bundled, tmp_path):

@@ -97,6 +97,15 @@ def run_check(fit=None, *, cases=None, sbc: int = 200, coverage: int = 100, sens
     return summary
 
 
+def _health(part: dict) -> str:
+    if "unconverged_fits" not in part:
+        return "  refits: convergence not recorded"
+    rh = part.get("r_hat_max_median")
+    return (f"  refits: {part.get('divergent_fits', 0)} of {part['n_sims']} with divergences; "
+            f"{part['unconverged_fits']} of {part['n_sims']} miss the fit-level thresholds (short chains by design"
+            + (f"; median worst R-hat {rh:.3f}" if rh is not None else "") + ")")
+
+
 def format_summary(s: dict) -> str:
     """A short plain-text table of the results, for the terminal."""
     lines = []
@@ -111,6 +120,7 @@ def format_summary(s: dict) -> str:
         sb = s["sbc"]
         lines.append(f"SBC ({sb['n_sims']} simulations, {sb['n_posterior_draws']} draws each): "
                      f"{'PASS' if sb['passed'] else 'FAIL'}")
+        lines.append(_health(sb))
         for name, r in sb["params"].items():
             lines.append(f"  {name:<34} chi2 p {r['chi2_p']:.3f}  {'pass' if r['passed'] else 'FAIL'}")
     if "coverage" in s:
@@ -118,9 +128,11 @@ def format_summary(s: dict) -> str:
         cells = ", ".join(f"{float(k):.0%} intervals cover {v['coverage']:.1%} (MC SE {v['mc_se']:.1%})"
                           for k, v in c["levels"].items())
         lines.append(f"Coverage ({c['n_sims']} simulations x {c['n_patterns']} patterns): {cells}")
+        lines.append(_health(c))
     if "robustness" in s:
         q = s["robustness"]["question"]
         lines.append(f"Robustness, {q['receiving_state']} {q['case_type']}: P(honoured) and 90% interval")
         for r in s["robustness"]["rows"]:
-            lines.append(f"  {r['alternative'][:60]:<62}{r['p_honored']:.2f} ({r['lower']:.2f} to {r['upper']:.2f})")
+            flag = "" if r["converged"] else f"  NOT CONVERGED ({r['divergences']} divergences)"
+            lines.append(f"  {r['alternative'][:60]:<62}{r['p_honored']:.2f} ({r['lower']:.2f} to {r['upper']:.2f}){flag}")
     return "\n".join(lines)

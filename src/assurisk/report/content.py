@@ -108,7 +108,22 @@ def load_check(check) -> dict | None:
                       "params": [{"name": str(k), "chi2_p": num(obj(v, f"sbc.params[{k!r}]").get("chi2_p"),
                                                                 f"sbc.params[{k!r}].chi2_p")}
                                  for k, v in params.items()]}
+    def health(part, where):  # the short refits' convergence record, when the summary carries it
+        counts = {}
+        for key in ("divergent_fits", "unconverged_fits"):
+            v = part.get(key)
+            if v is not None:
+                if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                    raise InputError(f"--check {str(path)!r}: {where}.{key} must be a whole number, got {v!r}")
+                counts[key] = v
+        return counts
+
+    if out["sbc"] is not None:
+        out["sbc"]["health"] = health(sb, "sbc")
+    out["coverage_health"] = None
     if "coverage" in s:
+        out["coverage_health"] = health(obj(s["coverage"], "coverage"), "coverage")
+        out["coverage_n_sims"] = int(num(s["coverage"].get("n_sims", 0), "coverage.n_sims"))
         levels = obj(obj(s["coverage"], "coverage").get("levels", {}), "coverage.levels")
         out["coverage"] = [{"level": num(_f(k) if _f(k) is not None else k, "coverage level"),
                             "coverage": num(obj(v, f"coverage.levels[{k!r}]").get("coverage"), "coverage value")}
