@@ -248,6 +248,15 @@ def test_unseen_state_page_one(norway):
     legal = section_text(norway, "legal")
     assert "Norway is a party to the European Convention on Human Rights" in legal
     assert "The record holds no transfer to Norway" in legal
+    # The record widens this cell (contraction below 0): said in words, never "narrows ... by -17%".
+    answer = report_data(norway)["answer"]
+    if answer["prior_contraction"] < 0:
+        assert "does not narrow the prior's uncertainty" in page1 and "by -" not in page1
+    else:
+        assert "narrows the prior's uncertainty" in page1
+    # "about N in ten" agrees with the printed two-decimal probability, rounded half up.
+    shown = float(f"{answer['p_breach_unreported']:.2f}")
+    assert f"about {int(shown * 10 + 0.5 + 1e-9)} in ten" in page1
     check_numbers(norway)
 
 

@@ -249,8 +249,11 @@ def build_facts(fit, state: str, case_type: str, *, year=None, assurance=None, m
     answer["in_ten"] = int(round(answer["p_honored"] * 10))
     answer["lower_in_100"] = int(round(answer["lower"] * 100))
     answer["upper_in_100"] = int(round(answer["upper"] * 100))
-    answer["unreported_in_ten"] = (int(round(answer["p_breach_unreported"] * 10))
+    # from the printed two-decimal value, half up, so that "0.75" reads "about 8 in ten"
+    answer["unreported_in_ten"] = (int(math.floor(round(answer["p_breach_unreported"], 2) * 10 + 0.5 + 1e-9))
                                    if answer["p_breach_unreported"] is not None else None)
+    c = answer.get("prior_contraction")
+    answer["prior_widening"] = -c if c is not None and c < 0 else None
     prior = None
     if fit.prior is not None:
         pd_ = fit.prior_probability_matrix([q])[:, 0]
