@@ -12,6 +12,7 @@ import io
 import re
 import stat
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from os import PathLike
@@ -199,38 +200,20 @@ def read_csv_table(source, *, name: str | None = None) -> pd.DataFrame:
     else:
         raise InputError(f"cannot read a CSV from a {type(source).__name__}; give a path or a binary file")
 
-    bad_rows: list = []
-    n_bad = [0]
-
-    def on_bad(row):
-        n_bad[0] += 1
-        if len(bad_rows) < MAX_LISTED:
-            bad_rows.append(row)
-        return "skip"
-
+    bad = BadRecords()
     counter = _QuoteCounter(raw)
-    hook = sys.unraisablehook  # pyarrow reports a record it cannot decode for on_bad as "Exception ignored"
-    sys.unraisablehook = lambda unraisable: None
     try:
-        table = pacsv.read_csv(
-            io.BufferedReader(counter, 1 << 20),
-            read_options=pacsv.ReadOptions(use_threads=False, autogenerate_column_names=True,
-                                           block_size=CSV_BLOCK_BYTES),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad),
-            convert_options=pacsv.ConvertOptions(column_types=_csv_types()[0], strings_can_be_null=True,
-                                                 null_values=[""], quoted_strings_can_be_null=True),
-        )
+        with quiet_unraisable():
+            table = pacsv.read_csv(io.BufferedReader(counter, 1 << 20), **strict_csv_options(CSV_BLOCK_BYTES, bad))
     except pa.ArrowInvalid as exc:
         raise InputError(_csv_error(label, str(exc))) from None
     except OSError as exc:
         raise InputError(f"cannot read case table {label!r}: {exc.strerror or exc}") from None
     finally:
-        sys.unraisablehook = hook
         if path is not None:
             raw.close()
 
-    if n_bad[0]:
-        raise InputError(bad_record_problems(bad_rows, n_bad[0]))
+    bad.check()
     if counter.quotes % 2:
         raise InputError(f"cannot read case table {label!r} as CSV: {ODD_QUOTES}")
     if table.num_columns > MAX_COLUMNS or any(t != pa.string() for t in table.schema.types):
@@ -260,6 +243,48 @@ def check_header(header: list) -> None:
                                                    + ", ".join(map(str, where)) + ")"))
     if problems:
         raise InputError(problems)
+
+
+class BadRecords:
+    """pyarrow's ``invalid_row_handler`` for both CSV readers: skip records with the wrong number of
+    fields while keeping the first few for the message; ``check`` refuses the table if there were any."""
+
+    def __init__(self):
+        self.rows: list = []
+        self.n = 0
+
+    def __call__(self, row):
+        self.n += 1
+        if len(self.rows) < MAX_LISTED:
+            self.rows.append(row)
+        return "skip"
+
+    def check(self) -> None:
+        if self.n:
+            raise InputError(bad_record_problems(self.rows, self.n))
+
+
+def strict_csv_options(block_size: int, on_bad) -> dict:
+    """pyarrow CSV options shared by the whole-table and the chunked reader: every cell as text, the
+    header read as the first record (checked by :func:`check_header`), blank cells missing."""
+    import pyarrow.csv as pacsv
+
+    return {"read_options": pacsv.ReadOptions(use_threads=False, autogenerate_column_names=True, block_size=block_size),
+            "parse_options": pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad),
+            "convert_options": pacsv.ConvertOptions(column_types=_csv_types()[0], strings_can_be_null=True,
+                                                    null_values=[""], quoted_strings_can_be_null=True)}
+
+
+@contextmanager
+def quiet_unraisable():
+    """pyarrow reports a record it cannot decode for the invalid-row handler as "Exception ignored" on
+    stderr; the record is refused with its row instead, so that report is silenced while reading."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        yield
+    finally:
+        sys.unraisablehook = hook
 
 
 def bad_record_problems(bad_rows: list, n_bad: int) -> list[Problem]:

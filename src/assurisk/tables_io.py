@@ -18,7 +18,6 @@ is named.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -71,75 +70,44 @@ def _pa():
     return pa
 
 
-def _csv_header(stream) -> list[str]:
-    line = stream.readline()
-    if not line:
-        raise InputError("the table has no rows (the input is empty)")
-    try:
-        names = next(csv.reader([line.decode("utf-8-sig")]))
-    except (UnicodeDecodeError, StopIteration, csv.Error) as exc:
-        raise FormatError(f"cannot read the CSV header: {exc}") from None
-    names = [n.strip() for n in names]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise InputError(f"the CSV header repeats column name(s) {repeated}; give each column its own name")
-    return names
-
-
 def _read_csv(stream, chunk_rows: int, label: str = "the input") -> Iterator:
-    """CSV read as strictly as :func:`assurisk.contract.read_csv_table`, but chunk by chunk: every cell
-    as text, records with a field added or lost refused with their row, a blank or repeated header name
-    refused, an odd number of double quotes refused, text that is not UTF-8 refused with row and column."""
-    import sys as _sys
-
+    """CSV read as strictly as :func:`assurisk.contract.read_csv_table` (same options, same checks and
+    messages), but chunk by chunk: records with a field added or lost refused with their row, a blank or
+    repeated header name refused, an odd number of double quotes refused, text that is not UTF-8 refused."""
     import pyarrow.csv as pacsv
 
-    from .contract import (CSV_BLOCK_BYTES, MAX_COLUMNS, MAX_LISTED, ODD_QUOTES, _csv_error, _csv_types,
-                           _QuoteCounter, bad_record_problems, check_header)
+    from .contract import (CSV_BLOCK_BYTES, MAX_COLUMNS, ODD_QUOTES, BadRecords, _csv_error, _QuoteCounter,
+                           check_header, quiet_unraisable, strict_csv_options)
 
     pa = _pa()
-    bad_rows: list = []
-    n_bad = [0]
-
-    def on_bad(row):
-        n_bad[0] += 1
-        if len(bad_rows) < MAX_LISTED:
-            bad_rows.append(row)
-        return "skip"
-
+    bad = BadRecords()
     counter = _QuoteCounter(stream)
-    hook = _sys.unraisablehook  # pyarrow reports a record it cannot decode for on_bad as "Exception ignored"
-    _sys.unraisablehook = lambda unraisable: None
     header = None
     try:
-        reader = pacsv.open_csv(
-            io.BufferedReader(counter, 1 << 20),
-            read_options=pacsv.ReadOptions(use_threads=False, autogenerate_column_names=True,
-                                           block_size=max(1 << 16, min(chunk_rows * 32, CSV_BLOCK_BYTES))),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad),
-            convert_options=pacsv.ConvertOptions(column_types=_csv_types()[0], strings_can_be_null=True,
-                                                 null_values=[""], quoted_strings_can_be_null=True),
-        )
+        with quiet_unraisable():  # only while pyarrow reads, not while the caller scores a chunk
+            reader = pacsv.open_csv(io.BufferedReader(counter, 1 << 20),
+                                    **strict_csv_options(max(1 << 16, min(chunk_rows * 32, CSV_BLOCK_BYTES)), bad))
         if reader.schema is not None and len(reader.schema) > MAX_COLUMNS:
             raise InputError(f"cannot read case table {label!r}: more than {MAX_COLUMNS} columns")
-        for batch in reader:
+        batches = iter(reader)
+        while True:
+            with quiet_unraisable():
+                batch = next(batches, None)
+            if batch is None:
+                break
             table = pa.Table.from_batches([batch])
             if header is None:
                 header = [table.column(i)[0].as_py() for i in range(table.num_columns)]
                 check_header(header)
                 table = table.slice(1)
-            if n_bad[0]:
-                raise InputError(bad_record_problems(bad_rows, n_bad[0]))
+            bad.check()
             if counter.eof and counter.quotes % 2:  # the whole input is read: a quoted field was left open
                 raise InputError(f"cannot read case table {label!r} as CSV: {ODD_QUOTES}")
             if table.num_rows:
                 yield table.rename_columns(header)
     except pa.ArrowInvalid as exc:
         raise InputError(_csv_error(label, str(exc))) from None
-    finally:
-        _sys.unraisablehook = hook
-    if n_bad[0]:
-        raise InputError(bad_record_problems(bad_rows, n_bad[0]))
+    bad.check()
     if counter.quotes % 2:
         raise InputError(f"cannot read case table {label!r} as CSV: {ODD_QUOTES}")
 
