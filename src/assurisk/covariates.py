@@ -90,18 +90,23 @@ def build_state_covariates(pts_csv: str | Path) -> list[dict]:
     return [out[k] for k in sorted(out)]
 
 
-def write_state_covariates(rows: list[dict], path: str | Path) -> None:
-    """Write the derived table atomically (see :mod:`assurisk.safe_write`)."""
+def _write_rows(rows: list[dict], path: str | Path, columns) -> None:
+    """Write a derived covariate table atomically (see :mod:`assurisk.safe_write`); None is written blank."""
     from .safe_write import atomic_write
 
     def write(p):
         with open(p, "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=COVARIATE_COLUMNS, lineterminator="\n")
+            w = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
             w.writeheader()
             for r in rows:
-                w.writerow({k: ("" if r[k] is None else r[k]) for k in COVARIATE_COLUMNS})
+                w.writerow({k: ("" if r[k] is None else r[k]) for k in columns})
 
     atomic_write(path, write)
+
+
+def write_state_covariates(rows: list[dict], path: str | Path) -> None:
+    """Write the derived PTS table atomically."""
+    _write_rows(rows, path, COVARIATE_COLUMNS)
 
 
 FARISS_COLUMNS = ("iso3", "year", "theta_mean", "theta_sd")
@@ -138,15 +143,8 @@ def build_fariss_covariates(lhrs_csv: str | Path, pts_csv: str | Path) -> list[d
 
 
 def write_fariss_covariates(rows: list[dict], path: str | Path) -> None:
-    from .safe_write import atomic_write
-
-    def write(p):
-        with open(p, "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=FARISS_COLUMNS, lineterminator="\n")
-            w.writeheader()
-            w.writerows(rows)
-
-    atomic_write(path, write)
+    """Write the derived Fariss table atomically."""
+    _write_rows(rows, path, FARISS_COLUMNS)
 
 
 @dataclass(frozen=True)
